@@ -1,0 +1,72 @@
+"""Diagnostics and the one exception root: turn problems found anywhere into located, printable messages.
+
+Every problem a user can cause (bad content, a broken template, an impossible build) is raised as an
+`AtalayaError` carrying one or more `Diagnostic`s. The command line prints them as `path:line:col: message`
+and exits 1; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One located problem. Line and column are 1-based; 0 means the whole file or no file."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    severity: Severity = field(default=Severity.ERROR, compare=False)
+
+    def format(self) -> str:
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        if not self.path:
+            return f"{prefix}{self.message}"
+        return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}"
+
+    def github_annotation(self) -> str:
+        kind = "warning" if self.severity is Severity.WARNING else "error"
+        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        if not self.path:
+            return f"::{kind}::{message}"
+        return f"::{kind} file={self.path},line={self.line},col={self.col}::{message}"
+
+
+class AtalayaError(Exception):
+    """Root of every error a user can cause. `category` names the stage that found it."""
+
+    category = "error"
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str) -> None:
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic("", 0, 0, diagnostics)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics = sorted(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+class ContentError(AtalayaError):
+    category = "content"
+
+
+class TemplateError(AtalayaError):
+    category = "template"
+
+
+class BuildError(AtalayaError):
+    category = "build"
+
+
+class UsageError(AtalayaError):
+    """A wrong value on the command line: exit status 2."""
+
+    category = "usage"

@@ -1,0 +1,734 @@
+"""Turn loaded YAML documents into a validated, typed, cross-checked `Corpus`.
+
+The pydantic models here are the content schema (exported as JSON Schema for editors). Validation collects
+every problem of every file, each located at `path:line:col`, and raises them together; warnings (no
+sources, content not reviewed for too long) are returned beside the corpus for the caller to print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import total_ordering
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    WithJsonSchema,
+)
+
+from .errors import ContentError, Diagnostic, Severity
+from .load import Document, PathKey, load_file
+
+LEVELS: tuple[str, ...] = ("public", "internal", "restricted")
+Level = Literal["public", "internal", "restricted"]
+Verification = Literal["corroborated", "single-source", "disputed"]
+Kind = Literal[
+    "treaty",
+    "organization",
+    "council",
+    "forum",
+    "conference",
+    "board",
+    "programme",
+    "bilateral-agreement",
+    "convention",
+    "mission",
+    "engagement",
+    "initiative",
+]
+State = Literal["active", "dormant", "suspended", "defunct"]
+ActivityKind = Literal[
+    "exercise", "training", "information-sharing", "operations", "dialogue", "procurement", "relief"
+]
+Theme = Literal[
+    "transnational-crime",
+    "disaster-response",
+    "peacekeeping",
+    "external-powers",
+    "strategic-autonomy",
+    "confidence-building",
+    "collective-defence",
+    "arms-control",
+    "counter-narcotics",
+    "training-education",
+    "defence-industry",
+    "maritime-security",
+    "border-security",
+    "democratic-governance",
+]
+Subregion = Literal["north-america", "central-america", "caribbean", "south-america", "extra-regional"]
+Section = Literal[
+    "key_facts",
+    "summary",
+    "members",
+    "partners",
+    "objectives",
+    "activities",
+    "challenges",
+    "assessment",
+    "recommendations",
+    "timeline",
+    "related",
+    "sources",
+]
+
+MAX_TEXT_CHARS = 4000
+MAX_LIST_ITEMS = 200
+
+
+def level_rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
+def _check_text(value: str) -> str:
+    """Reject characters that XML (and so PDF tagging and DOCX) cannot hold, and runaway lengths."""
+    for index, char in enumerate(value):
+        code = ord(char)
+        if char in "\t\n":
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs") or code in (0xFFFE, 0xFFFF) or 0xFDD0 <= code <= 0xFDEF:
+            raise ValueError(f"control character U+{code:04X} at character {index + 1} is not allowed")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"text is {len(value):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    stripped = " ".join(value.split())
+    if not stripped:
+        raise ValueError("text must not be empty")
+    return stripped
+
+
+Text = Annotated[str, AfterValidator(_check_text)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+Url = Annotated[str, Field(pattern=r"^https?://[^\s<>\"']+$", max_length=500)]
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known to the day, the month or only the year (`1947-09-02`, `1947-09`, `1947`)."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> PartialDate:
+        if isinstance(value, PartialDate):
+            return value
+        if isinstance(value, date):
+            return cls(value.year, value.month, value.day)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError("expected a date as YYYY-MM-DD, YYYY-MM or YYYY")
+        match = _PARTIAL_DATE.match(value.strip())
+        if not match:
+            raise ValueError(f"'{value}' is not a date as YYYY-MM-DD, YYYY-MM or YYYY")
+        year, month, day = (int(g) if g else None for g in match.groups())
+        assert year is not None
+        if month is not None and not 1 <= month <= 12:
+            raise ValueError(f"'{value}' has no month {month}")
+        if day is not None:
+            try:
+                date(year, month or 1, day)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a real calendar date") from None
+        return cls(year, month, day)
+
+    @property
+    def earliest(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+    def _key(self) -> tuple[int, int, int]:
+        return (self.year, self.month or 0, self.day or 0)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __str__(self) -> str:
+        if self.day is not None:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.month is not None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+
+PartialDateField = Annotated[
+    PartialDate,
+    BeforeValidator(PartialDate.parse),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+                {"type": "integer", "minimum": 1000, "maximum": 9999},
+            ],
+            "description": "YYYY-MM-DD, or YYYY-MM / YYYY when only that is known",
+        }
+    ),
+]
+
+
+def _parse_full_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real calendar date") from None
+    raise ValueError(f"'{value}' is not a full date as YYYY-MM-DD")
+
+
+FullDate = Annotated[
+    date,
+    BeforeValidator(_parse_full_date),
+    WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"}),
+]
+
+
+def _text_to_mapping(value: Any) -> Any:
+    """A prose item may be written as a plain string: it means `{text: <string>}`."""
+    return {"text": value} if isinstance(value, str) else value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str | dict) else value
+
+
+_STRICT = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class Prose(BaseModel):
+    """One paragraph or list item of prose, with its own releasability, citations and verification."""
+
+    model_config = _STRICT
+
+    text: Text
+    release: Level | None = None
+    cite: list[Slug] = Field(default_factory=list, max_length=20)
+    verification: Verification | None = None
+
+
+ProseItem = Annotated[
+    Prose,
+    BeforeValidator(_text_to_mapping),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"$ref": "#/$defs/Prose"},
+            ]
+        }
+    ),
+]
+
+
+class Activity(Prose):
+    kind: ActivityKind | None = None
+
+
+ActivityItem = Annotated[
+    Activity,
+    BeforeValidator(_text_to_mapping),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/Activity"}]}),
+]
+
+
+class Names(BaseModel):
+    model_config = _STRICT
+    es: Text | None = None
+    pt: Text | None = None
+
+
+class Status(BaseModel):
+    model_config = _STRICT
+    state: State
+    since: PartialDateField | None = None
+    note: ProseItem | None = None
+
+
+class Member(BaseModel):
+    model_config = _STRICT
+    country: CountryCode
+    joined: PartialDateField | None = None
+    left: PartialDateField | None = None
+    role: Text | None = None
+    release: Level | None = None
+
+
+class Partner(BaseModel):
+    model_config = _STRICT
+    country: CountryCode
+    role: Text | None = None
+    release: Level | None = None
+
+
+class TimelineEvent(BaseModel):
+    model_config = _STRICT
+    date: PartialDateField
+    text: Text
+    release: Level | None = None
+    cite: list[Slug] = Field(default_factory=list, max_length=20)
+    verification: Verification | None = None
+
+
+class Source(BaseModel):
+    model_config = _STRICT
+    key: Slug
+    title: Text
+    publisher: Text
+    year: Annotated[int, Field(ge=1800, le=2100)] | None = None
+    url: Url | None = None
+
+
+def _items(max_items: int = MAX_LIST_ITEMS) -> Any:
+    return Field(default_factory=list, max_length=max_items)
+
+
+class Instrument(BaseModel):
+    """One alliance or military-diplomacy instrument: the content of `instruments/<id>.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", title="Instrument", str_strip_whitespace=True)
+
+    id: Slug
+    name: Text
+    names: Names | None = None
+    acronym: Text | None = None
+    kind: Kind
+    release: Level
+    verification: Verification
+    verification_note: Text | None = None
+    established: PartialDateField | None = None
+    in_force: PartialDateField | None = None
+    status: Status
+    summary: Annotated[list[ProseItem], BeforeValidator(_one_or_many), Field(min_length=1, max_length=10)]
+    members: list[Member] = _items()
+    partners: list[Partner] = _items()
+    objectives: list[ProseItem] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    activities: list[ActivityItem] = _items()
+    challenges: list[ProseItem] = _items()
+    assessment: list[ProseItem] = _items()
+    recommendations: list[ProseItem] = _items()
+    timeline: list[TimelineEvent] = _items()
+    related: list[Slug] = _items(50)
+    themes: list[Theme] = _items(14)
+    sources: list[Source] = _items(100)
+    as_of: FullDate
+
+
+class CountryNames(BaseModel):
+    model_config = _STRICT
+    en: Text
+    es: Text
+    pt: Text
+
+
+class Country(BaseModel):
+    model_config = _STRICT
+    name: CountryNames
+    subregion: Subregion
+    oas_member: bool
+
+
+class Countries(RootModel[dict[CountryCode, Country]]):
+    model_config = ConfigDict(title="Countries")
+
+
+class Audience(BaseModel):
+    model_config = _STRICT
+    title: Text
+    description: Text
+    clearance: Level
+    marking: Text
+    sections: list[Section] = Field(min_length=1, max_length=len(Section.__args__))  # type: ignore[attr-defined]
+    page_budget: Annotated[int, Field(ge=1, le=50)]
+    portion_marks: bool = False
+    show_verification: bool = False
+    memo_for: Text
+
+
+class Audiences(RootModel[dict[Slug, Audience]]):
+    model_config = ConfigDict(title="Audiences")
+
+
+class Office(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Office", str_strip_whitespace=True)
+    name: Text
+    publisher: Text
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
+    stale_after_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    paper: Literal["A4", "Letter"] = "A4"
+
+
+DEFAULT_OFFICE = Office(name="Policy Planning Office", publisher="Policy Planning Office")
+
+
+@dataclass
+class Corpus:
+    """Everything validated: the office, audiences, countries and instruments, with their source files."""
+
+    root: Path
+    office: Office
+    audiences: dict[str, Audience]
+    countries: dict[str, Country]
+    instruments: dict[str, Instrument]
+    documents: dict[str, Document] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+# --- turning pydantic errors into located diagnostics ------------------------------------------------
+
+
+def _dotted(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class that holds the last element of `loc` (for suggesting a misspelt key)."""
+    current: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, RootModel):
+            current = current.model_fields["root"].annotation
+            args = getattr(current, "__args__", ())
+            current = args[-1] if args else None
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        current = _innermost_model(info.annotation)
+    if isinstance(current, type) and issubclass(current, RootModel):
+        args = getattr(current.model_fields["root"].annotation, "__args__", ())
+        current = args[-1] if args else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _innermost_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _innermost_model(arg)
+        if found is not None:
+            return found
+    metadata_origin = getattr(annotation, "__origin__", None)
+    if metadata_origin is not None and metadata_origin is not annotation:
+        return _innermost_model(metadata_origin)
+    return None
+
+
+def _diagnostics_from(exc: ValidationError, document: Document, model: type[BaseModel]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        where = _dotted(loc[:-1]) if loc else ""
+        if kind == "missing":
+            field_name = loc[-1]
+            message = f"missing required key '{field_name}'" + (f" in {where}" if where else "")
+            found.append(document.diagnostic(loc[:-1], message))
+        elif kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _allowed_keys(_model_at(model, loc[:-1]))
+            hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            message = f"unknown key '{key}'" + (f" in {where}" if where else "")
+            message += f"; did you mean '{hint[0]}'?" if hint else (
+                f"; expected one of: {', '.join(allowed)}" if allowed else ""
+            )
+            found.append(document.diagnostic(loc, message, key=True))
+        elif kind == "literal_error":
+            expected = error.get("ctx", {}).get("expected", "")
+            found.append(
+                document.diagnostic(
+                    loc, f"{_dotted(loc)}: '{error['input']}' is not one of {expected}"
+                )
+            )
+        elif kind == "string_pattern_mismatch":
+            is_key = "[key]" in loc
+            loc = tuple(part for part in loc if part != "[key]")
+            message = _pattern_message(loc, error["input"], country_key=is_key and model is Countries)
+            found.append(document.diagnostic(loc, f"{_dotted(loc)}: {message}", key=is_key))
+        else:
+            message = error["msg"]
+            message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            if kind != "value_error" and isinstance(error.get("input"), str):
+                message += f" (got '{error['input']}')"
+            found.append(document.diagnostic(loc, f"{_dotted(loc)}: {message}" if loc else message))
+    return found
+
+
+def _pattern_message(loc: tuple[str | int, ...], value: Any, *, country_key: bool = False) -> str:
+    last = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    if last == "country" or country_key:
+        return f"'{value}' is not an ISO 3166-1 alpha-2 code (two capital letters)"
+    if last == "url":
+        return f"'{value}' is not an http(s) URL"
+    if last == "language":
+        return f"'{value}' is not a BCP 47 language tag"
+    return f"'{value}' must be lower-case letters, digits and single hyphens"
+
+
+def _validate(document: Document, model: type[BaseModel], errors: list[Diagnostic]) -> Any:
+    if not isinstance(document.data, dict):
+        errors.append(document.diagnostic((), "expected a mapping of keys to values at the top level"))
+        return None
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        errors.extend(_diagnostics_from(exc, document, model))
+        return None
+
+
+# --- loading a content tree ---------------------------------------------------------------------------
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
+    """Load and validate a whole content tree; raise `ContentError` with every problem found."""
+    errors: list[Diagnostic] = []
+    documents: dict[str, Document] = {}
+    files: dict[str, Path] = {}
+
+    def read(path: Path) -> Document | None:
+        try:
+            document = load_file(path, _display(path))
+        except ContentError as exc:
+            errors.extend(exc.diagnostics)
+            return None
+        documents[document.path] = document
+        files[document.path] = path
+        return document
+
+    if not root.is_dir():
+        raise ContentError(Diagnostic(_display(root), 0, 0, "content folder not found"))
+
+    office = DEFAULT_OFFICE
+    office_path = root / "office.yaml"
+    if office_path.exists():
+        doc = read(office_path)
+        if doc is not None:
+            office = _validate(doc, Office, errors) or DEFAULT_OFFICE
+
+    audiences: dict[str, Audience] = {}
+    doc = read(root / "audiences.yaml")
+    if doc is not None:
+        validated = _validate(doc, Audiences, errors)
+        if validated is not None:
+            audiences = validated.root
+            errors.extend(_check_audiences(doc, audiences))
+
+    countries: dict[str, Country] = {}
+    doc = read(root / "countries.yaml")
+    if doc is not None:
+        validated = _validate(doc, Countries, errors)
+        if validated is not None:
+            countries = validated.root
+
+    instrument_dir = root / "instruments"
+    paths = sorted(instrument_dir.glob("*.yaml")) if instrument_dir.is_dir() else []
+    stray = sorted(p for p in instrument_dir.glob("*.yml")) if instrument_dir.is_dir() else []
+    for path in stray:
+        errors.append(Diagnostic(_display(path), 1, 1, "instrument files must end in .yaml"))
+    if not paths and not stray:
+        errors.append(Diagnostic(_display(instrument_dir), 0, 0, "no instrument files (*.yaml) found"))
+    known_ids = {p.stem for p in paths}
+
+    instruments: dict[str, Instrument] = {}
+    instrument_docs: dict[str, Document] = {}
+    for path in paths:
+        doc = read(path)
+        if doc is None:
+            continue
+        instrument = _validate(doc, Instrument, errors)
+        if instrument is None:
+            continue
+        if instrument.id != path.stem:
+            errors.append(
+                doc.diagnostic(("id",), f"id '{instrument.id}' differs from the file name '{path.stem}.yaml'")
+            )
+            continue
+        instruments[instrument.id] = instrument
+        instrument_docs[instrument.id] = doc
+
+    warnings: list[Diagnostic] = []
+    today = today or date.today()
+    for instrument_id, instrument in instruments.items():
+        doc = instrument_docs[instrument_id]
+        for diagnostic in _cross_check(instrument, doc, countries, known_ids, office, today):
+            (warnings if diagnostic.severity is Severity.WARNING else errors).append(diagnostic)
+
+    if errors:
+        raise ContentError(errors + warnings)
+    return Corpus(
+        root=root,
+        office=office,
+        audiences=audiences,
+        countries=countries,
+        instruments=instruments,
+        documents=documents,
+        files=files,
+        warnings=sorted(warnings),
+    )
+
+
+def _check_audiences(doc: Document, audiences: dict[str, Audience]) -> Iterator[Diagnostic]:
+    if not audiences:
+        yield doc.diagnostic((), "at least one audience is needed")
+    public = audiences.get("public")
+    if public is not None and public.clearance != "public":
+        yield doc.diagnostic(("public", "clearance"), "the public audience's clearance must be 'public'")
+    for name, audience in audiences.items():
+        seen: set[str] = set()
+        for index, section in enumerate(audience.sections):
+            if section in seen:
+                yield doc.diagnostic((name, "sections", index), f"section '{section}' is listed twice")
+            seen.add(section)
+
+
+def _warning(doc: Document, loc: PathKey, message: str, *, key: bool = False) -> Diagnostic:
+    line, col = doc.locate(loc, key=key)
+    return Diagnostic(doc.path, line, col, message, Severity.WARNING)
+
+
+def _cross_check(
+    instrument: Instrument,
+    doc: Document,
+    countries: dict[str, Country],
+    known_ids: set[str],
+    office: Office,
+    today: date,
+) -> Iterator[Diagnostic]:
+    as_of = PartialDate.parse(instrument.as_of)
+    source_keys: dict[str, int] = {}
+    for index, source in enumerate(instrument.sources):
+        if source.key in source_keys:
+            yield doc.diagnostic(("sources", index, "key"), f"source key '{source.key}' is used twice")
+        source_keys.setdefault(source.key, index)
+    if not instrument.sources:
+        yield _warning(doc, ("sources",) if "sources" in doc.data else ("id",), "no sources: every file needs at least one")
+
+    seen_members: set[str] = set()
+    for group in ("members", "partners"):
+        for index, entry in enumerate(getattr(instrument, group)):
+            if entry.country not in countries:
+                yield doc.diagnostic(
+                    (group, index, "country"), f"{group}[{index}].country: unknown country '{entry.country}' (not in countries.yaml)"
+                )
+            if entry.country in seen_members:
+                yield doc.diagnostic((group, index, "country"), f"country '{entry.country}' is listed twice")
+            seen_members.add(entry.country)
+    for index, member in enumerate(instrument.members):
+        if member.joined and member.left and member.left < member.joined:
+            yield doc.diagnostic(
+                ("members", index, "left"),
+                f"members[{index}]: left {member.left} is before joined {member.joined}",
+            )
+        for key in ("joined", "left"):
+            value = getattr(member, key)
+            if value is not None and as_of < value:
+                yield doc.diagnostic(("members", index, key), f"members[{index}].{key} {value} is after as_of {as_of}")
+
+    if instrument.established and instrument.in_force and instrument.in_force < instrument.established:
+        yield doc.diagnostic(("in_force",), f"in_force {instrument.in_force} is before established {instrument.established}")
+    for key, value in (
+        ("established", instrument.established),
+        ("in_force", instrument.in_force),
+    ):
+        if value is not None and as_of < value:
+            yield doc.diagnostic((key,), f"{key} {value} is after as_of {as_of}")
+    if instrument.status.since is not None and as_of < instrument.status.since:
+        yield doc.diagnostic(("status", "since"), f"status.since {instrument.status.since} is after as_of {as_of}")
+
+    previous: PartialDate | None = None
+    for index, event in enumerate(instrument.timeline):
+        if as_of < event.date:
+            yield doc.diagnostic(("timeline", index, "date"), f"timeline[{index}].date {event.date} is after as_of {as_of}")
+        if previous is not None and event.date < previous:
+            yield _warning(doc, ("timeline", index, "date"), f"timeline[{index}].date {event.date} is out of order (after {previous})")
+        previous = event.date
+
+    for index, related_id in enumerate(instrument.related):
+        if related_id == instrument.id:
+            yield doc.diagnostic(("related", index), "an instrument cannot be related to itself")
+        elif related_id not in known_ids:
+            hint = difflib.get_close_matches(related_id, sorted(known_ids), n=1)
+            yield doc.diagnostic(
+                ("related", index),
+                f"related[{index}]: unknown instrument '{related_id}'" + (f"; did you mean '{hint[0]}'?" if hint else ""),
+            )
+    if len(set(instrument.related)) != len(instrument.related):
+        yield doc.diagnostic(("related",), "related lists an instrument twice")
+
+    for loc, cited in _citations(instrument):
+        for position, key in enumerate(cited):
+            if key not in source_keys:
+                yield doc.diagnostic((*loc, "cite", position), f"cites unknown source '{key}'")
+
+    age = (today - instrument.as_of).days
+    if age > office.stale_after_days:
+        yield _warning(
+            doc, ("as_of",), f"not reviewed for {age} days (as_of {instrument.as_of}; limit {office.stale_after_days})"
+        )
+    elif age < 0:
+        yield _warning(doc, ("as_of",), f"as_of {instrument.as_of} is in the future")
+
+
+def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, list[str]]]:
+    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations", "timeline"):
+        for index, item in enumerate(getattr(instrument, group)):
+            if item.cite:
+                yield (group, index), item.cite
+    if instrument.status.note is not None and instrument.status.note.cite:
+        yield ("status", "note"), instrument.status.note.cite
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schemas editors use to check content while analysts type (yaml-language-server `$schema`)."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, model in (
+        ("instrument", Instrument),
+        ("countries", Countries),
+        ("audiences", Audiences),
+        ("office", Office),
+    ):
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"{name}.schema.json"
+        schemas[name] = schema
+    return schemas
