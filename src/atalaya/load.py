@@ -10,11 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
-from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 from .errors import ContentError, Diagnostic
 
@@ -22,9 +33,6 @@ MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 12
 
 PathKey = tuple[str | int, ...]
-STR_TAG = "tag:yaml.org,2002:str"
-SEQ_TAG = "tag:yaml.org,2002:seq"
-MAP_TAG = "tag:yaml.org,2002:map"
 NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
 
 
@@ -54,36 +62,120 @@ class Document:
         return Diagnostic(self.path, line, col, message)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A loader with no implicit resolvers (everything is text), no aliases and bounded depth."""
+try:  # libyaml's parser when present: the same events, several times faster
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _Parser = None
 
-    yaml_implicit_resolvers: dict[str, Any] = {}
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+def _events(text: str) -> Iterator[Event]:
+    if _Parser is not None:
+        parser = _Parser(text)
+        try:
+            while True:
+                event = parser.get_event()
+                yield event
+                if isinstance(event, StreamEndEvent):
+                    return
+        finally:
+            parser.dispose()
+    else:  # pragma: no cover
+        yield from yaml.parse(text, Loader=yaml.SafeLoader)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+
+class _Composer:
+    """Build plain values from parser events, recording marks and refusing what the subset excludes."""
+
+    def __init__(self, document: Document, events: Iterator[Event]) -> None:
+        self.document = document
+        self.events = events
+        self.errors: list[Diagnostic] = []
+        self.depth = 0
+
+    def fail(self, event: Event, message: str) -> ContentError:
+        return ContentError(
+            Diagnostic(self.document.path, event.start_mark.line + 1, event.start_mark.column + 1, message)
+        )
+
+    def compose_document(self) -> Any:
+        value: Any = None
+        documents = 0
+        for event in self.events:
+            if isinstance(event, DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self.fail(event, "only one YAML document per file (remove the second '---')")
+                value = self.compose(next(self.events), ())
+            elif isinstance(event, StreamEndEvent):
+                break
+        return value
+
+    def compose(self, event: Event, path: PathKey) -> Any:
+        document = self.document
         if isinstance(event, AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed; write the value out", event.start_mark
-            )
-        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None:
-            raise yaml.composer.ComposerError(
-                None, None, "anchors (&name) are not allowed; write the value out", event.start_mark
-            )
+            raise self.fail(event, "aliases (*name) are not allowed; write the value out")
+        if isinstance(event, NodeEvent) and event.anchor is not None:
+            raise self.fail(event, "anchors (&name) are not allowed; write the value out")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise self.fail(event, f"tag {tag} is not allowed")
+        line, col = event.start_mark.line + 1, event.start_mark.column + 1
+        document.value_marks[path] = (line, col)
+        if isinstance(event, ScalarEvent):
+            plain = event.implicit[0] and not event.style
+            if plain and event.value in NULL_WORDS:
+                return None
+            return event.value
         if isinstance(event, CollectionStartEvent):
-            self._depth += 1
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
-                )
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail(event, f"nesting deeper than {MAX_DEPTH} levels")
             try:
-                return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                if isinstance(event, SequenceStartEvent):
+                    return self.compose_sequence(path)
+                return self.compose_mapping(path)
             finally:
-                self._depth -= 1
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                self.depth -= 1
+        raise self.fail(event, f"unexpected YAML event {type(event).__name__}")  # pragma: no cover
+
+    def compose_sequence(self, path: PathKey) -> list[Any]:
+        items: list[Any] = []
+        for event in self.events:
+            if isinstance(event, SequenceEndEvent):
+                return items
+            items.append(self.compose(event, (*path, len(items))))
+        return items  # pragma: no cover - the parser always closes sequences
+
+    def compose_mapping(self, path: PathKey) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        document = self.document
+        for key_event in self.events:
+            if isinstance(key_event, MappingEndEvent):
+                return result
+            key_line, key_col = key_event.start_mark.line + 1, key_event.start_mark.column + 1
+            if not isinstance(key_event, ScalarEvent):
+                raise self.fail(key_event, "mapping keys must be plain text")
+            if isinstance(key_event, NodeEvent) and key_event.anchor is not None:
+                raise self.fail(key_event, "anchors (&name) are not allowed; write the value out")
+            key = key_event.value
+            if key == "<<" and key_event.implicit[0]:
+                raise self.fail(key_event, "merge keys (<<) are not allowed")
+            value_event = next(self.events)
+            if key in result:
+                first_line, first_col = document.key_marks[(*path, key)]
+                self.errors.append(
+                    Diagnostic(
+                        document.path,
+                        key_line,
+                        key_col,
+                        f"duplicate key '{key}' (first defined at line {first_line}, column {first_col})",
+                    )
+                )
+                self.compose(value_event, (*path, f"<duplicate {key}>"))
+                continue
+            document.key_marks[(*path, key)] = (key_line, key_col)
+            result[key] = self.compose(value_event, (*path, key))
+        return result  # pragma: no cover
 
 
 def _position_to_line_col(text: str, position: int) -> tuple[int, int]:
@@ -121,16 +213,18 @@ def load_text(raw: bytes, display_path: str) -> Document:
     ):
         raise ContentError(Diagnostic(display_path, 1, 1, "file is empty"))
 
-    loader: _StrictLoader | None = None
+    document = Document(display_path, None)
+    composer = _Composer(document, _events(text))
     try:
-        loader = _StrictLoader(text)
-        node = loader.get_single_node()
+        document.data = composer.compose_document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
         if exc.context:
-            problem = f"{exc.context}: {problem}"
+            opened = exc.context_mark
+            where = f" (opened at line {opened.line + 1}, column {opened.column + 1})" if opened else ""
+            problem = f"{exc.context}{where}: {problem}"
         raise ContentError(Diagnostic(display_path, line, col, problem)) from None
     except yaml.reader.ReaderError as exc:
         line, col = _position_to_line_col(text, exc.position)
@@ -141,58 +235,11 @@ def load_text(raw: bytes, display_path: str) -> Document:
         ) from None
     except yaml.YAMLError as exc:
         raise ContentError(Diagnostic(display_path, 1, 1, f"YAML: {exc}")) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-    if node is None:
+    if composer.errors:
+        raise ContentError(composer.errors)
+    if document.data is None:
         raise ContentError(Diagnostic(display_path, 1, 1, "file is empty"))
-    document = Document(display_path, None)
-    errors: list[Diagnostic] = []
-    document.data = _to_python(node, (), document, errors)
-    if errors:
-        raise ContentError(errors)
     return document
-
-
-def _to_python(node: Node, path: PathKey, document: Document, errors: list[Diagnostic]) -> Any:
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    document.value_marks[path] = (line, col)
-    if node.tag not in (STR_TAG, SEQ_TAG, MAP_TAG):
-        errors.append(Diagnostic(document.path, line, col, f"tag {node.tag} is not allowed"))
-        return None
-    if isinstance(node, ScalarNode):
-        if node.style is None and node.value in NULL_WORDS:
-            return None
-        return node.value
-    if isinstance(node, SequenceNode):
-        return [_to_python(item, (*path, i), document, errors) for i, item in enumerate(node.value)]
-    if isinstance(node, MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key_line, key_col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            if not isinstance(key_node, ScalarNode) or key_node.tag != STR_TAG:
-                errors.append(Diagnostic(document.path, key_line, key_col, "mapping keys must be plain text"))
-                continue
-            key = key_node.value
-            if key == "<<":
-                errors.append(Diagnostic(document.path, key_line, key_col, "merge keys (<<) are not allowed"))
-                continue
-            if key in result:
-                first_line, first_col = document.key_marks[(*path, key)]
-                errors.append(
-                    Diagnostic(
-                        document.path,
-                        key_line,
-                        key_col,
-                        f"duplicate key '{key}' (first defined at line {first_line}, column {first_col})",
-                    )
-                )
-                continue
-            document.key_marks[(*path, key)] = (key_line, key_col)
-            result[key] = _to_python(value_node, (*path, key), document, errors)
-        return result
-    raise AssertionError(f"unexpected YAML node {node!r}")
 
 
 def load_file(path: Path, display_path: str | None = None) -> Document:

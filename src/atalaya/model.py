@@ -229,14 +229,7 @@ class Prose(BaseModel):
 ProseItem = Annotated[
     Prose,
     BeforeValidator(_text_to_mapping),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "minLength": 1},
-                {"$ref": "#/$defs/Prose"},
-            ]
-        }
-    ),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, Prose.model_json_schema()]}),
 ]
 
 
@@ -247,7 +240,7 @@ class Activity(Prose):
 ActivityItem = Annotated[
     Activity,
     BeforeValidator(_text_to_mapping),
-    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/Activity"}]}),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, Activity.model_json_schema()]}),
 ]
 
 
@@ -318,7 +311,21 @@ class Instrument(BaseModel):
     established: PartialDateField | None = None
     in_force: PartialDateField | None = None
     status: Status
-    summary: Annotated[list[ProseItem], BeforeValidator(_one_or_many), Field(min_length=1, max_length=10)]
+    summary: Annotated[
+        list[ProseItem],
+        BeforeValidator(_one_or_many),
+        Field(min_length=1, max_length=10),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    Prose.model_json_schema(),
+                    {"type": "array", "minItems": 1, "maxItems": 10,
+                     "items": {"anyOf": [{"type": "string", "minLength": 1}, Prose.model_json_schema()]}},
+                ]
+            }
+        ),
+    ]
     members: list[Member] = _items()
     partners: list[Partner] = _items()
     objectives: list[ProseItem] = Field(min_length=1, max_length=MAX_LIST_ITEMS)

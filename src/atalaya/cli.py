@@ -1,0 +1,348 @@
+"""Turn command-line arguments into engine requests, and results into lines on the terminal and exit codes.
+
+Exit status: 0 success, 1 content/template/build errors, 2 wrong usage. Errors print on stderr as
+`path:line:col: message`, all of them, one a line, with no traceback; with GITHUB_ACTIONS=true each also
+prints as a workflow annotation. Nothing here decides what to build: that is the engine's job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import AtalayaError, Diagnostic, Severity, UsageError
+from .plan import FORMATS, Options, Target, parse_shard
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _plain_output() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or not sys.stderr.isatty()
+
+
+def _annotate() -> bool:
+    return os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], category: str | None = None) -> None:
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    warnings = len(diagnostics) - errors
+    for diagnostic in diagnostics:
+        click.echo(diagnostic.format(), err=True)
+    if _annotate():
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.github_annotation(), err=True)
+    if category and errors:
+        summary = f"{category}: {errors} error{'s' if errors != 1 else ''}"
+        if warnings:
+            summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
+        click.echo(summary, err=True)
+
+
+class PlainReporter:
+    """One line per target: for logs, CI and pipes."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.total = 0
+        self.count = 0
+
+    def start(self, total: int, up_to_date: int) -> None:
+        self.total = total
+        if not self.quiet:
+            click.echo(f"{total} to build, {up_to_date} up to date", err=True)
+
+    def done(self, target: Target, detail: str) -> None:
+        self.count += 1
+        if not self.quiet:
+            click.echo(f"[{self.count}/{self.total}] {target.name} ({detail})", err=True)
+
+    def failed(self, target: Target, diagnostics: list[Diagnostic]) -> None:
+        self.count += 1
+        click.echo(f"[{self.count}/{self.total}] {target.name} FAILED", err=True)
+
+    def finish(self) -> None:
+        pass
+
+
+class BarReporter:
+    """A progress bar on a terminal (rich; NO_COLOR is honoured by rich itself)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def start(self, total: int, up_to_date: int) -> None:
+        if total:
+            self.progress.start()
+            self.task = self.progress.add_task(f"building ({up_to_date} up to date)", total=total)
+        else:
+            self.console.print(f"nothing to build: {up_to_date} up to date")
+
+    def done(self, target: Target, detail: str) -> None:
+        self.progress.update(self.task, advance=1, description=f"{target.name}")
+
+    def failed(self, target: Target, diagnostics: list[Diagnostic]) -> None:
+        self.progress.update(self.task, advance=1)
+        self.progress.console.print(f"[red]failed[/red] {target.name}")
+
+    def finish(self) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, description="built")
+            self.progress.stop()
+
+
+def _run(action: Any) -> None:
+    """Run an action, turning user errors into printed diagnostics and exit codes."""
+    try:
+        code = action()
+    except UsageError as exc:
+        click.echo(f"Error: {exc.diagnostics[0].message}", err=True)
+        sys.exit(EXIT_USAGE)
+    except AtalayaError as exc:
+        print_diagnostics(exc.diagnostics, exc.category)
+        sys.exit(EXIT_ERRORS)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code or EXIT_OK)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+content_option = click.option(
+    "--content", type=click.Path(path_type=Path, file_okay=False), default=Path("content"), show_default=True,
+    help="Content folder (audiences.yaml, countries.yaml, instruments/).",
+)
+templates_option = click.option(
+    "--templates", type=click.Path(path_type=Path, file_okay=False), default=Path("templates"), show_default=True,
+    help="Templates folder (briefing/, memo/, partials/, assets/).",
+)
+output_option = click.option(
+    "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    help="Output folder.",
+)
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+
+
+def _filters(function: Any) -> Any:
+    function = click.option("--shard", callback=_shard, metavar="K/N", help="Only the K-th of N parts of the targets.")(function)
+    function = click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Only this format (repeatable).")(function)
+    function = click.option("--instrument", "instruments", multiple=True, metavar="ID", help="Only this instrument (repeatable).")(function)
+    function = click.option("--audience", "audiences", multiple=True, metavar="NAME", help="Only this audience (repeatable).")(function)
+    return function
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="atalaya")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Build PDF briefings and Word memos from validated YAML content, for every audience."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build)
+
+
+@main.command()
+@content_option
+@templates_option
+@output_option
+@_filters
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core).")
+@click.option("--force", is_flag=True, help="Rebuild even what is up to date.")
+@click.option("--html", "keep_html", is_flag=True, help="Also keep each briefing's HTML as <id>.html.")
+@click.option("--paper", type=click.Choice(["A4", "Letter"], case_sensitive=False), help="Paper size (default: office.yaml's, else A4).")
+@click.option("--pdfa", is_flag=True, help="Write PDF/A-3b briefings for archiving.")
+@click.option("--reference-docx", type=click.Path(path_type=Path, dir_okay=False), help="Word document whose styles the memos take.")
+@strict_option
+@quiet_option
+def build(
+    content: Path = Path("content"),
+    templates: Path = Path("templates"),
+    output: Path = Path("output"),
+    audiences: tuple[str, ...] = (),
+    instruments: tuple[str, ...] = (),
+    formats: tuple[str, ...] = (),
+    shard: tuple[int, int] | None = None,
+    jobs: int = 0,
+    force: bool = False,
+    keep_html: bool = False,
+    paper: str | None = None,
+    pdfa: bool = False,
+    reference_docx: Path | None = None,
+    strict: bool = False,
+    quiet: bool = False,
+) -> None:
+    """Validate the content and build the out-of-date documents (the default command)."""
+    from .engine import Request
+    from .engine import build as run_build
+
+    request = Request(
+        content=content, templates=templates, output=output, audiences=audiences, instruments=instruments,
+        formats=formats, jobs=jobs, force=force, keep_html=keep_html, strict=strict, shard=shard,
+        options=Options(
+            paper={"a4": "A4", "letter": "Letter"}[paper.lower()] if paper else "",
+            pdf_variant="pdf/a-3b" if pdfa else None,
+            reference_docx=reference_docx,
+        ),
+    )
+
+    def action() -> int:
+        started = time.perf_counter()
+        reporter = PlainReporter(quiet) if quiet or _plain_output() else BarReporter()
+        result = run_build(request, reporter)
+        print_diagnostics(sorted(result.warnings))
+        for bug in result.bugs:
+            click.echo(bug, err=True)
+        if not result.ok:
+            print_diagnostics(sorted(set(result.errors)), "build")
+            return EXIT_ERRORS
+        if not quiet:
+            click.echo(
+                f"built {len(result.built)}, up to date {result.up_to_date}, in {time.perf_counter() - started:.1f} s",
+                err=True,
+            )
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command()
+@content_option
+@templates_option
+@strict_option
+@quiet_option
+def check(content: Path, templates: Path, strict: bool, quiet: bool) -> None:
+    """Validate the content (and compile the templates); write nothing."""
+    from .engine import Request, check_templates, load_checked
+    from .render import TemplateSet
+
+    def action() -> int:
+        corpus = load_checked(Request(content=content, templates=templates, output=Path("output"), strict=strict))
+        if templates.is_dir():
+            check_templates(TemplateSet(templates))
+        print_diagnostics(corpus.warnings)
+        if not quiet:
+            click.echo(
+                f"ok: {len(corpus.instruments)} instruments, {len(corpus.audiences)} audiences, "
+                f"{len(corpus.countries)} countries",
+                err=True,
+            )
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command(name="list")
+@content_option
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the targets as JSON.")
+def list_command(
+    content: Path,
+    audiences: tuple[str, ...],
+    instruments: tuple[str, ...],
+    formats: tuple[str, ...],
+    shard: tuple[int, int] | None,
+    as_json: bool,
+) -> None:
+    """Print the targets (audience/id.format) the filters select."""
+    from .engine import Request, list_targets
+
+    def action() -> int:
+        request = Request(
+            content=content, templates=Path("templates"), output=Path("output"), audiences=audiences,
+            instruments=instruments, formats=formats, shard=shard,
+        )
+        _, targets = list_targets(request)
+        if as_json:
+            rows = [
+                {"target": t.name, "instrument": t.instrument, "audience": t.audience, "format": t.format}
+                for t in targets
+            ]
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            for target in targets:
+                click.echo(target.name)
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command()
+@output_option
+def clean(output: Path) -> None:
+    """Remove the output folder."""
+    from .engine import clean as run_clean
+
+    def action() -> int:
+        removed = run_clean(output)
+        click.echo(f"removed {removed} files from {output}", err=True)
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@output_option
+def merge(manifests: tuple[Path, ...], output: Path) -> None:
+    """Join shard manifests (and their files) into one output folder."""
+    from .engine import merge_manifests
+
+    def action() -> int:
+        merged = merge_manifests(manifests, output)
+        click.echo(f"merged {len(merged.entries)} targets into {output}", err=True)
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("schema"), show_default=True)
+@click.option("--check", "check_only", is_flag=True, help="Fail if the files on disk differ from the schema.")
+def schema(out: Path, check_only: bool) -> None:
+    """Write the content's JSON Schemas (for editors' yaml-language-server `$schema`)."""
+    from .model import json_schemas
+
+    def action() -> int:
+        stale = []
+        for name, document in json_schemas().items():
+            path = out / f"{name}.schema.json"
+            text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+            if check_only:
+                if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                    stale.append(Diagnostic(str(path), 0, 0, "stale: run `python build.py schema`"))
+                continue
+            out.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        if stale:
+            print_diagnostics(stale, "schema")
+            return EXIT_ERRORS
+        return EXIT_OK
+
+    _run(action)

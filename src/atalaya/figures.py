@@ -1,0 +1,197 @@
+"""Turn the dated events of an audience `View` into figures drawn as inline SVG for the PDF briefing.
+
+Figures are vector (no raster images), deterministic (the same view gives the same markup, with every
+coordinate written to one decimal) and safe: every piece of text is escaped before it enters the markup.
+Text sizes are measured with a fixed width table, never with the fonts installed on the machine, so the
+layout cannot change from one machine to another.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from .model import PartialDate
+from .select import Item, View
+
+ACCENT = "#1f3a5f"
+INK = "#1d232b"
+MUTED = "#6b7480"
+RULE = "#aab2bd"
+
+WIDTH = 640.0
+"""Width of the drawing in user units; the template scales it to the text width (about 1 unit = 0.27 mm)."""
+SIDE = 26.0
+LABEL_SIZE = 10.5
+TICK_SIZE = 9.5
+LEVEL_STEP = 16.0
+MAX_LEVELS = 6
+GAP = 6.0
+MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
+
+# Advance widths (in em) of Source Sans Pro, rounded: enough to keep labels from colliding.
+_WIDE = {" ": 0.2, "1": 0.5, "J": 0.4, "M": 0.78, "m": 0.8, "S": 0.53, "O": 0.66, "N": 0.65, "D": 0.62}
+
+
+def _text_width(text: str, size: float, *, bold: bool = False) -> float:
+    em = sum(_WIDE.get(char, 0.51 if char.isdigit() else 0.5) for char in text)
+    return em * size * (1.04 if bold else 1.0)
+
+
+def _f(value: float) -> str:
+    """A coordinate as text: one decimal, no negative zero, so output is stable across platforms."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def position(when: PartialDate) -> float:
+    """A date as a fractional year; a month alone sits mid-month, a year alone sits mid-year."""
+    if when.month is None:
+        return when.year + 0.5
+    days = calendar.monthrange(when.year, when.month)[1]
+    day = (when.day - 0.5) if when.day is not None else days / 2
+    return when.year + (when.month - 1 + day / days) / 12
+
+
+def short_date(when: PartialDate) -> str:
+    if when.month is None:
+        return str(when.year)
+    if when.day is None:
+        return f"{MONTHS_SHORT[when.month - 1]} {when.year}"
+    return f"{when.day} {MONTHS_SHORT[when.month - 1]} {when.year}"
+
+
+def _tick_step(span: float) -> int:
+    for step in TICK_STEPS:
+        if span / step <= 7:
+            return step
+    return TICK_STEPS[-1]
+
+
+@dataclass(frozen=True)
+class _Placed:
+    number: int
+    x: float
+    left: float
+    right: float
+    anchor: str
+    text_x: float
+    level: int
+    date_text: str
+    exact: bool
+
+
+def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) -> list[_Placed]:
+    """Give each label the lowest level where it does not touch a label already placed there."""
+    rows: list[list[tuple[float, float]]] = [[] for _ in range(MAX_LEVELS)]
+    placed: list[_Placed] = []
+    for number, when in events:
+        x = x_of[number]
+        date_text = short_date(when)
+        width = _text_width(f"{number}", LABEL_SIZE, bold=True) + 3 + _text_width(date_text, LABEL_SIZE)
+        left, anchor, text_x = x - width / 2, "middle", x
+        if left < 2:
+            left, anchor, text_x = max(x - 6, 2.0), "start", max(x - 6, 2.0)
+        elif left + width > WIDTH - 2:
+            left, anchor, text_x = min(x + 6, WIDTH - 2) - width, "end", min(x + 6, WIDTH - 2)
+        right = left + width
+        level = next(
+            (i for i, row in enumerate(rows) if all(right + GAP <= a or left >= b + GAP for a, b in row)),
+            None,
+        )
+        if level is None:
+            # Every level is taken here: reuse the level whose last label ends furthest to the left.
+            level = min(range(MAX_LEVELS), key=lambda i: (max((b for _, b in rows[i]), default=0.0), i))
+        rows[level].append((left, right))
+        placed.append(
+            _Placed(number, x, left, right, anchor, text_x, level, date_text, when.day is not None)
+        )
+    return placed
+
+
+def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
+    """The view's dated timeline events as an inline SVG figure, numbered like the events table."""
+    items = [item for item in (view.timeline if events is None else events) if item.date is not None]
+    if not items:
+        return Markup("")
+    dated = [(index + 1, item.date) for index, item in enumerate(items) if item.date is not None]
+    times = [position(when) for _, when in dated]
+    low, high = min(times), max(times)
+    span = high - low
+    pad = max(0.6, span * 0.04)
+    start, end = low - pad, high + pad
+    if span < 2:
+        start, end = low - 1.5, high + 1.5
+    scale = (WIDTH - 2 * SIDE) / (end - start)
+
+    def x_at(t: float) -> float:
+        return SIDE + (t - start) * scale
+
+    x_of = {number: x_at(t) for (number, _), t in zip(dated, times, strict=True)}
+    placed = _place(dated, x_of)
+    levels = max(p.level for p in placed) + 1
+    top = 6.0
+    axis_y = top + LABEL_SIZE + (levels - 1) * LEVEL_STEP + 12
+    ticks_y = axis_y + 16
+    partial = any(not p.exact for p in placed)
+    height = ticks_y + (18 if partial else 6)
+
+    first, last = dated[0][1], dated[-1][1]
+    count = len(dated)
+    title = (
+        f"Timeline of {view.name}: {count} dated event{'s' if count != 1 else ''}"
+        + (f" from {first.year} to {last.year}" if first.year != last.year else f" in {first.year}")
+    )
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-figure" role="img" '
+        f'width="{_f(WIDTH)}" height="{_f(height)}" viewBox="0 0 {_f(WIDTH)} {_f(height)}" '
+        f'font-family="Source Sans Pro" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{_f(SIDE - 12)}" y1="{_f(axis_y)}" x2="{_f(WIDTH - SIDE + 12)}" y2="{_f(axis_y)}" '
+        f'stroke="{RULE}" stroke-width="1.2"/>',
+    ]
+    step = _tick_step(end - start)
+    year = (int(start) // step + 1) * step
+    while year <= end:
+        x = x_at(year)
+        out.append(
+            f'<line x1="{_f(x)}" y1="{_f(axis_y)}" x2="{_f(x)}" y2="{_f(axis_y + 4)}" stroke="{RULE}" '
+            f'stroke-width="1"/>'
+        )
+        out.append(
+            f'<text x="{_f(x)}" y="{_f(ticks_y)}" font-size="{TICK_SIZE}" fill="{MUTED}" '
+            f'text-anchor="middle">{year}</text>'
+        )
+        year += step
+    for p in placed:
+        baseline = axis_y - 12 - p.level * LEVEL_STEP
+        out.append(
+            f'<line x1="{_f(p.x)}" y1="{_f(axis_y - 4)}" x2="{_f(p.x)}" y2="{_f(baseline + 3)}" '
+            f'stroke="{RULE}" stroke-width="0.8"/>'
+        )
+    for p in placed:
+        fill = ACCENT if p.exact else "#ffffff"
+        out.append(
+            f'<circle cx="{_f(p.x)}" cy="{_f(axis_y)}" r="3.6" fill="{fill}" stroke="{ACCENT}" '
+            f'stroke-width="1.4"/>'
+        )
+    for p in placed:
+        baseline = axis_y - 12 - p.level * LEVEL_STEP
+        out.append(
+            f'<text x="{_f(p.text_x)}" y="{_f(baseline)}" font-size="{LABEL_SIZE}" fill="{INK}" '
+            f'text-anchor="{p.anchor}"><tspan font-weight="bold" fill="{ACCENT}">{p.number}</tspan> '
+            f"{escape(p.date_text)}</text>"
+        )
+    if partial:
+        legend_y = height - 3
+        x = WIDTH - SIDE
+        out.append(
+            f'<text x="{_f(x)}" y="{_f(legend_y)}" font-size="{TICK_SIZE - 0.5}" fill="{MUTED}" '
+            f'text-anchor="end">hollow marker: date known to the month or year only</text>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
