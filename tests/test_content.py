@@ -160,7 +160,7 @@ def test_stale_content_warns_at_the_as_of_line(good_tree: Path) -> None:
     shown = [w.format().replace(str(good_tree) + "/", "") for w in corpus.warnings]
     age = (today - date(2026, 10, 1)).days
     # alpha-pact (as_of 2026-11-01) is still inside the fixture office's 3650-day limit; beta-forum is not
-    assert shown == [f"instruments/beta-forum.yaml:11:8: warning: not reviewed for {age} days (as_of 2026-10-01; limit 3650)"]
+    assert shown == [f"instruments/beta-forum.yaml:12:8: warning: not reviewed for {age} days (as_of 2026-10-01; limit 3650)"]
 
 
 def test_the_bad_tree_reports_every_error_of_every_file_together() -> None:
