@@ -264,6 +264,8 @@ class Member(BaseModel):
     left: PartialDateField | None = None
     role: Text | None = None
     release: Level | None = None
+    cite: list[Slug] = Field(default_factory=list, max_length=20)
+    verification: Verification | None = None
 
 
 class Partner(BaseModel):
@@ -271,6 +273,8 @@ class Partner(BaseModel):
     country: CountryCode
     role: Text | None = None
     release: Level | None = None
+    cite: list[Slug] = Field(default_factory=list, max_length=20)
+    verification: Verification | None = None
 
 
 class TimelineEvent(BaseModel):
@@ -717,7 +721,8 @@ def _cross_check(
 
 
 def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, list[str]]]:
-    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations", "timeline"):
+    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations", "timeline",
+                  "members", "partners"):
         for index, item in enumerate(getattr(instrument, group)):
             if item.cite:
                 yield (group, index), item.cite

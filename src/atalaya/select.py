@@ -49,6 +49,8 @@ class MemberRow:
     left: PartialDate | None
     role: str | None
     level: str
+    verification: str = "corroborated"
+    cites: tuple[int, ...] = ()
 
     @property
     def mark(self) -> str:
@@ -193,6 +195,8 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
                     left=getattr(entry, "left", None),
                     role=entry.role,
                     level=level,
+                    verification=entry.verification or instrument.verification,
+                    cites=tuple(numbers[key] for key in entry.cite),
                 )
             )
             present.append(level)
