@@ -346,3 +346,24 @@ def schema(out: Path, check_only: bool) -> None:
         return EXIT_OK
 
     _run(action)
+
+
+@main.command()
+@content_option
+@output_option
+@click.option("--previous", type=click.Path(path_type=Path, dir_okay=False), help="The previous run's manifest.json.")
+def summary(content: Path, output: Path, previous: Path | None) -> None:
+    """Print a Markdown summary of the output (for $GITHUB_STEP_SUMMARY)."""
+    from .engine import Request, load_checked
+    from .plan import MANIFEST_NAME, Manifest
+    from .publish import job_summary
+
+    def action() -> int:
+        corpus = load_checked(Request(content=content, templates=Path("templates"), output=output))
+        manifest = Manifest.read_strict(output / MANIFEST_NAME)
+        before = Manifest.read(previous) if previous else Manifest()
+        stale = [w for w in corpus.warnings if "not reviewed" in w.message]
+        click.echo(job_summary(corpus, manifest, before, stale), nl=False)
+        return EXIT_OK
+
+    _run(action)

@@ -35,6 +35,7 @@ from .plan import (
     plan_targets,
     tool_versions,
 )
+from .publish import index_html
 from .render import TemplateSet
 from .select import make_view
 
@@ -317,6 +318,10 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         reporter.done(target, detail)
     reporter.finish()
 
+    index = index_html(corpus, manifest, templates) if request.shard is None else None
+    index_path = request.output / "index.html"
+    if index is not None and (not index_path.is_file() or index_path.read_text(encoding="utf-8") != index):
+        writer.write("index.html", index.encode("utf-8"))
     text = manifest.to_json()
     if not manifest_path.is_file() or manifest_path.read_text(encoding="utf-8") != text:
         writer.write(MANIFEST_NAME, text.encode("utf-8"))

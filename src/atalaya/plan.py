@@ -194,6 +194,8 @@ class InputHasher:
         for path in template_files:
             relative = path.relative_to(templates_root).as_posix()
             top = relative.split("/", 1)[0]
+            if top == "index.html.j2":  # the index page is not part of any document
+                continue
             formats = ["docx"] if top == "memo" else ["pdf"] if top in ("briefing", "assets") else list(FORMATS)
             for fmt in formats:
                 by_format[fmt].extend([relative, path.read_bytes()])
