@@ -291,7 +291,8 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
                     instrument_file,
                     1,
                     1,
-                    f"the {target.audience} briefing runs to {outcome.pages} pages; its page budget is {budget}",
+                    f"the {target.audience} briefing runs to {outcome.pages} pages; its page budget is {budget}"
+                    f" (building {target.name})",
                 )
             )
         if diagnostics or outcome.data is None:

@@ -70,6 +70,7 @@ PAPERS: Final = {"A4": (11906, 16838, 1418), "Letter": (12240, 15840, 1440)}
 MAX_REFERENCE_BYTES: Final = 50 * 1024 * 1024
 MAX_MEMO_XML_CHARS: Final = 10 * 1024 * 1024
 CORE_TEXT_LIMIT: Final = 255
+STYLES_WITH_EFFECTS: Final = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 
 # --- the memo XML vocabulary --------------------------------------------------------------------------
 
@@ -436,7 +437,7 @@ class _Builder:
             if rel.reltype == RT.THUMBNAIL:
                 del package.rels[rId]
         for rId, rel in list(self.part.rels.items()):
-            if rel.reltype == RT.STYLES_WITH_EFFECTS:
+            if rel.reltype == STYLES_WITH_EFFECTS:
                 self.part.drop_rel(rId)
 
     def _clear_body(self) -> None:
@@ -615,7 +616,7 @@ class _Builder:
         for rel in self.part.rels.values():
             if rel.reltype == RT.FONT_TABLE and not rel.is_external:
                 fonts = parse_xml(rel.target_part.blob)
-                present = set(fonts.xpath("./w:font/@w:name"))
+                present = {f.get(qn("w:name")) for f in fonts.findall(qn("w:font"))}
                 for face, fallback, family in ((SERIF, SERIF_FALLBACK, "roman"), (SANS, SANS_FALLBACK, "swiss")):
                     if face not in present:
                         fonts.append(parse_xml(

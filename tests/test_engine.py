@@ -1,0 +1,267 @@
+"""The build engine: incremental, parallel, atomic, deterministic, sharded; read back through the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import GOOD, ROOT, TEMPLATES, run_cli
+
+pytestmark = pytest.mark.slow
+
+ALL_TARGETS = sorted(
+    f"{audience}/{instrument}.{fmt}"
+    for instrument, audiences in (
+        ("alpha-pact", ("analyst", "executive", "public", "staff")),
+        # beta-forum is an internal file: no public documents
+        ("beta-forum", ("analyst", "executive", "staff")),
+    )
+    for audience in audiences
+    for fmt in ("pdf", "docx")
+)
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
+
+
+def manifest(output: Path) -> dict[str, object]:
+    return json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+
+
+def build(content: Path, output: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    result = run_cli("build", "--content", content, "--output", output, *args, env=env)
+    assert result.code == 0, result.stderr
+    return result.stderr
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full build of the good fixture tree, shared by the read-only tests."""
+    output = tmp_path_factory.mktemp("reference") / "output"
+    build(GOOD, output, "-j", "2")
+    return output
+
+
+def test_full_build_writes_every_target_and_a_manifest_that_describes_it(reference: Path) -> None:
+    data = manifest(reference)
+    assert [t["target"] for t in data["targets"]] == ALL_TARGETS
+    for entry in data["targets"]:
+        path = reference / entry["path"]
+        content = path.read_bytes()
+        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
+        assert len(content) == entry["bytes"]
+        assert len(entry["input_hash"]) == 64
+        if entry["format"] == "pdf":
+            assert content.startswith(b"%PDF-")
+            assert entry["pages"] >= 1
+        else:
+            assert zipfile.ZipFile(path).testzip() is None
+            assert entry["pages"] is None
+    assert {"weasyprint", "python-docx", "atalaya", "fonttools"} <= set(data["tools"])
+    assert not (reference / "public" / "beta-forum.pdf").exists()
+
+
+def test_index_page_lists_every_document_with_relative_links(reference: Path) -> None:
+    from lxml import etree
+
+    page = (reference / "index.html").read_text(encoding="utf-8")
+    tree = etree.fromstring(page.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    links = sorted(a.get("href") for a in tree.iter("{*}a", "a"))
+    assert links == ALL_TARGETS
+    for link in links:
+        assert (reference / link).is_file()
+    assert "1 November 2026" in page  # alpha-pact's as_of
+
+
+def test_noop_rebuild_writes_nothing_and_imports_no_renderer(reference: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(reference, output)
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*")}
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from atalaya.engine import Request, build\n"
+        f"result = build(Request(content=Path({str(GOOD)!r}), templates=Path({str(TEMPLATES)!r}), output=Path({str(output)!r})))\n"
+        "assert result.ok and result.built == [] and result.up_to_date == 14, result\n"
+        "heavy = [m for m in ('weasyprint', 'docx', 'fontTools') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert {p: p.stat().st_mtime_ns for p in output.rglob("*")} == before
+
+
+def test_one_edit_rebuilds_that_instruments_documents_and_those_naming_it(reference: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(GOOD, content)
+    output = tmp_path / "output"
+    shutil.copytree(reference, output)
+    beta = content / "instruments" / "beta-forum.yaml"
+    beta.write_text(beta.read_text(encoding="utf-8").replace("has not met since 2018", "last met in 2018"), encoding="utf-8")
+    log = build(content, output, "-j", "2")
+    rebuilt = sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
+    assert rebuilt == [t for t in ALL_TARGETS if "beta-forum" in t]
+    # renaming beta-forum changes what alpha-pact shows under "related": both are rebuilt
+    beta.write_text(beta.read_text(encoding="utf-8").replace("name: Beta Forum", "name: Beta Dialogue"), encoding="utf-8")
+    log = build(content, output, "-j", "2")
+    rebuilt = sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
+    assert rebuilt == ALL_TARGETS
+
+
+def test_same_inputs_give_identical_bytes_across_runs_clocks_time_zones_and_workers(reference: Path, tmp_path: Path) -> None:
+    time.sleep(1.1)  # a later second on the clock: nothing may depend on it
+    other = tmp_path / "output"
+    build(GOOD, other, "-j", "1", env={"TZ": "Asia/Kathmandu", "LANG": "pt_BR.UTF-8"})
+    assert snapshot(other) == snapshot(reference)
+
+
+def test_a_failing_target_is_named_and_loses_no_other_work(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    executive = templates / "briefing" / "executive.html.j2"
+    executive.write_text(executive.read_text(encoding="utf-8") + "{{ view.no_such_field }}\n", encoding="utf-8")
+    output = tmp_path / "output"
+    result = run_cli("build", "--content", GOOD, "--templates", templates, "--output", output, "-j", "2")
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    failed = sorted(t for t in ALL_TARGETS if t.startswith("executive/") and t.endswith(".pdf"))
+    for target in failed:
+        assert f"(building {target})" in result.stderr
+        assert f"{target} FAILED" in result.stderr
+    assert "'atalaya.select.View object' has no attribute 'no_such_field'" in result.stderr
+    built = [t["target"] for t in manifest(output)["targets"]]
+    assert built == [t for t in ALL_TARGETS if t not in failed]
+
+
+def test_content_errors_leave_the_last_good_build_untouched(reference: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(GOOD, content)
+    output = tmp_path / "output"
+    shutil.copytree(reference, output)
+    before = snapshot(output)
+    alpha = content / "instruments" / "alpha-pact.yaml"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("kind: treaty", "kind: [treaty"), encoding="utf-8")
+    result = run_cli("build", "--content", content, "--output", output, "--force")
+    assert result.code == 1
+    assert result.stderr.startswith(f"{alpha}:5:7: ") or f"alpha-pact.yaml:" in result.stderr.splitlines()[0]
+    assert snapshot(output) == before
+
+
+def test_page_budget_is_enforced(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(GOOD, content)
+    alpha = content / "instruments" / "alpha-pact.yaml"
+    many = "".join(f"  - Objective number {n} keeps the briefing long enough to need a second page.\n" for n in range(80))
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("objectives:\n", "objectives:\n" + many), encoding="utf-8")
+    result = run_cli(
+        "build", "--content", content, "--output", tmp_path / "out", "--audience", "public", "--format", "pdf",
+        "--instrument", "alpha-pact",
+    )
+    assert result.code == 1
+    lines = [line for line in result.stderr.splitlines() if "page budget" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{alpha}:1:1: the public briefing runs to ")
+    assert lines[0].endswith(" pages; its page budget is 3 (building public/alpha-pact.pdf)")
+    assert not (tmp_path / "out" / "public" / "alpha-pact.pdf").exists()
+
+
+def test_killed_builds_leave_only_valid_files_and_the_next_build_completes(reference: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    output = tmp_path / "output"
+    rng = random.Random(20261122)
+    for _ in range(3):
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "build.py"), "build", "--content", str(GOOD), "--output", str(output), "-j", "2", "--force"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(rng.uniform(0.5, 4.0))
+        try:
+            import os
+
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        for path in output.rglob("*"):
+            if not path.is_file() or path.name.startswith(".partial-"):
+                continue
+            if path.suffix == ".pdf":
+                assert len(PdfReader(path).pages) >= 1
+            elif path.suffix == ".docx":
+                assert zipfile.ZipFile(path).testzip() is None
+            elif path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+    build(GOOD, output, "-j", "2")
+    assert not list(output.rglob(".partial-*"))
+    assert snapshot(output) == snapshot(reference)
+
+
+def test_shards_partition_the_targets_and_merge_into_the_one_shot_manifest(reference: Path, tmp_path: Path) -> None:
+    shard_targets = []
+    for k in (1, 2, 3):
+        listed = run_cli("list", "--content", GOOD, "--shard", f"{k}/3")
+        assert listed.code == 0
+        shard_targets.append(listed.stdout.split())
+        build(GOOD, tmp_path / f"shard{k}", "--shard", f"{k}/3")
+    assert sorted(sum(shard_targets, [])) == ALL_TARGETS
+    assert all(shard_targets)
+    merged = tmp_path / "merged"
+    result = run_cli("merge", *(tmp_path / f"shard{k}" / "manifest.json" for k in (1, 2, 3)), "--output", merged)
+    assert result.code == 0, result.stderr
+    assert manifest(merged) == manifest(reference)
+    for entry in manifest(merged)["targets"]:
+        assert (merged / entry["path"]).read_bytes() == (reference / entry["path"]).read_bytes()
+
+
+def test_list_json_and_usage_errors() -> None:
+    listed = run_cli("list", "--content", GOOD, "--json", "--audience", "public")
+    assert listed.code == 0
+    rows = json.loads(listed.stdout)
+    assert [r["target"] for r in rows] == ["public/alpha-pact.docx", "public/alpha-pact.pdf"]
+    unknown = run_cli("build", "--content", GOOD, "--audience", "press")
+    assert unknown.code == 2
+    assert "unknown audience 'press'; choose from: analyst, executive, public, staff" in unknown.stderr
+    unknown = run_cli("build", "--content", GOOD, "--instrument", "gamma")
+    assert unknown.code == 2
+    assert "unknown instrument 'gamma'; choose from: alpha-pact, beta-forum" in unknown.stderr
+    wrong = run_cli("build", "--content", GOOD, "--format", "odt")
+    assert wrong.code == 2
+    assert "'odt' is not one of 'pdf', 'docx'" in wrong.stderr
+    shard = run_cli("list", "--content", GOOD, "--shard", "3/2")
+    assert shard.code == 2
+
+
+def test_clean_removes_only_a_generated_folder(reference: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(reference, output)
+    assert run_cli("clean", "--output", output).code == 0
+    assert not output.exists()
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work", encoding="utf-8")
+    refused = run_cli("clean", "--output", precious)
+    assert refused.code == 1
+    assert "refusing to delete a folder this tool did not make" in refused.stderr
+    assert (precious / "thesis.txt").exists()
+
+
+def test_keep_html_writes_the_intermediate_html_beside_the_pdf(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    build(GOOD, output, "--html", "--format", "pdf", "--audience", "public")
+    html = (output / "public" / "alpha-pact.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "Alpha Pact" in html
