@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import AtalayaError, Diagnostic, Severity, UsageError
+from .errors import AtalayaError, ContentError, Diagnostic, Severity, UsageError
 from .plan import FORMATS, Options, Target, parse_shard
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -234,17 +234,24 @@ def build(
 
 @main.command()
 @content_option
-@templates_option
+@click.option(
+    "--templates", type=click.Path(path_type=Path, file_okay=False),
+    help="Also compile every template in this folder (build always does).",
+)
 @strict_option
 @quiet_option
-def check(content: Path, templates: Path, strict: bool, quiet: bool) -> None:
-    """Validate the content (and compile the templates); write nothing."""
-    from .engine import Request, check_templates, load_checked
-    from .render import TemplateSet
+def check(content: Path, templates: Path | None, strict: bool, quiet: bool) -> None:
+    """Validate the content; write nothing."""
+    from .model import load_corpus
 
     def action() -> int:
-        corpus = load_checked(Request(content=content, templates=templates, output=Path("output"), strict=strict))
-        if templates.is_dir():
+        corpus = load_corpus(content)
+        if strict and corpus.warnings:
+            raise ContentError([Diagnostic(w.path, w.line, w.col, f"{w.message} (--strict)") for w in corpus.warnings])
+        if templates is not None:
+            from .engine import check_templates
+            from .render import TemplateSet
+
             check_templates(TemplateSet(templates))
         print_diagnostics(corpus.warnings)
         if not quiet:

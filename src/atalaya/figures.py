@@ -30,6 +30,9 @@ TICK_SIZE = 9.5
 LEVEL_STEP = 16.0
 MAX_LEVELS = 6
 GAP = 6.0
+BADGE_SIZE = 8.5
+BADGE_HEIGHT = 11.0
+BADGE_GAP = 3.0
 MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
 
@@ -40,6 +43,10 @@ _WIDE = {" ": 0.2, "1": 0.5, "J": 0.4, "M": 0.78, "m": 0.8, "S": 0.53, "O": 0.66
 def _text_width(text: str, size: float, *, bold: bool = False) -> float:
     em = sum(_WIDE.get(char, 0.51 if char.isdigit() else 0.5) for char in text)
     return em * size * (1.04 if bold else 1.0)
+
+
+def _badge_width(number: int) -> float:
+    return _text_width(str(number), BADGE_SIZE, bold=True) + 6
 
 
 def _f(value: float) -> str:
@@ -78,8 +85,6 @@ class _Placed:
     x: float
     left: float
     right: float
-    anchor: str
-    text_x: float
     level: int
     date_text: str
     exact: bool
@@ -92,12 +97,9 @@ def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) ->
     for number, when in events:
         x = x_of[number]
         date_text = short_date(when)
-        width = _text_width(f"{number}", LABEL_SIZE, bold=True) + 3 + _text_width(date_text, LABEL_SIZE)
-        left, anchor, text_x = x - width / 2, "middle", x
-        if left < 2:
-            left, anchor, text_x = max(x - 6, 2.0), "start", max(x - 6, 2.0)
-        elif left + width > WIDTH - 2:
-            left, anchor, text_x = min(x + 6, WIDTH - 2) - width, "end", min(x + 6, WIDTH - 2)
+        width = _badge_width(number) + BADGE_GAP + _text_width(date_text, LABEL_SIZE)
+        # Centre the label over its marker, kept inside the drawing.
+        left = min(max(x - width / 2, 2.0), WIDTH - 2 - width)
         right = left + width
         level = next(
             (i for i, row in enumerate(rows) if all(right + GAP <= a or left >= b + GAP for a, b in row)),
@@ -108,7 +110,7 @@ def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) ->
             level = min(range(MAX_LEVELS), key=lambda i: (max((b for _, b in rows[i]), default=0.0), i))
         rows[level].append((left, right))
         placed.append(
-            _Placed(number, x, left, right, anchor, text_x, level, date_text, when.day is not None)
+            _Placed(number, x, left, right, level, date_text, when.day is not None)
         )
     return placed
 
@@ -181,17 +183,35 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
         )
     for p in placed:
         baseline = axis_y - 12 - p.level * LEVEL_STEP
+        badge = _badge_width(p.number)
         out.append(
-            f'<text x="{_f(p.text_x)}" y="{_f(baseline)}" font-size="{LABEL_SIZE}" fill="{INK}" '
-            f'text-anchor="{p.anchor}"><tspan font-weight="bold" fill="{ACCENT}">{p.number}</tspan> '
-            f"{escape(p.date_text)}</text>"
+            f'<rect x="{_f(p.left - 1.5)}" y="{_f(baseline - BADGE_HEIGHT + 1.4)}" '
+            f'width="{_f(p.right - p.left + 3)}" height="{_f(BADGE_HEIGHT + 2.6)}" fill="#ffffff"/>'
+        )
+        out.append(
+            f'<rect x="{_f(p.left)}" y="{_f(baseline - BADGE_HEIGHT + 2.4)}" width="{_f(badge)}" '
+            f'height="{_f(BADGE_HEIGHT)}" rx="2" fill="{ACCENT}"/>'
+        )
+        out.append(
+            f'<text x="{_f(p.left + badge / 2)}" y="{_f(baseline)}" font-size="{BADGE_SIZE}" '
+            f'font-weight="600" fill="#ffffff" text-anchor="middle">{p.number}</text>'
+        )
+        out.append(
+            f'<text x="{_f(p.left + badge + BADGE_GAP)}" y="{_f(baseline)}" font-size="{LABEL_SIZE}" '
+            f'fill="{INK}">{escape(p.date_text)}</text>'
         )
     if partial:
+        legend = "hollow marker: date known to the month or year only"
         legend_y = height - 3
-        x = WIDTH - SIDE
+        text_x = WIDTH - SIDE
+        circle_x = text_x - _text_width(legend, TICK_SIZE) - 7
         out.append(
-            f'<text x="{_f(x)}" y="{_f(legend_y)}" font-size="{TICK_SIZE - 0.5}" fill="{MUTED}" '
-            f'text-anchor="end">hollow marker: date known to the month or year only</text>'
+            f'<circle cx="{_f(circle_x)}" cy="{_f(legend_y - 3)}" r="3" fill="#ffffff" stroke="{ACCENT}" '
+            f'stroke-width="1.2"/>'
+        )
+        out.append(
+            f'<text x="{_f(text_x)}" y="{_f(legend_y)}" font-size="{TICK_SIZE}" fill="{MUTED}" '
+            f'text-anchor="end">{legend}</text>'
         )
     out.append("</svg>")
     return Markup("".join(out))

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
 from yaml.events import (
     AliasEvent,
-    CollectionStartEvent,
     DocumentStartEvent,
     Event,
     MappingEndEvent,
-    NodeEvent,
+    MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
@@ -68,27 +66,28 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = None
 
 
-def _events(text: str) -> Iterator[Event]:
-    if _Parser is not None:
-        parser = _Parser(text)
-        try:
-            while True:
-                event = parser.get_event()
-                yield event
-                if isinstance(event, StreamEndEvent):
-                    return
-        finally:
-            parser.dispose()
-    else:  # pragma: no cover
-        yield from yaml.parse(text, Loader=yaml.SafeLoader)
+class _Events:
+    """Parser events one at a time (libyaml's parser when present: the same events, several times faster)."""
+
+    def __init__(self, text: str) -> None:
+        if _Parser is not None:
+            self._parser: Any = _Parser(text)
+            self.next: Any = self._parser.get_event
+        else:  # pragma: no cover - depends on how PyYAML was built
+            self._parser = None
+            self.next = iter(yaml.parse(text, Loader=yaml.SafeLoader)).__next__
+
+    def close(self) -> None:
+        if self._parser is not None:
+            self._parser.dispose()
 
 
 class _Composer:
     """Build plain values from parser events, recording marks and refusing what the subset excludes."""
 
-    def __init__(self, document: Document, events: Iterator[Event]) -> None:
+    def __init__(self, document: Document, events: _Events) -> None:
         self.document = document
-        self.events = events
+        self.next_event = events.next
         self.errors: list[Diagnostic] = []
         self.depth = 0
 
@@ -100,82 +99,88 @@ class _Composer:
     def compose_document(self) -> Any:
         value: Any = None
         documents = 0
-        for event in self.events:
+        while True:
+            event = self.next_event()
             if isinstance(event, DocumentStartEvent):
                 documents += 1
                 if documents > 1:
                     raise self.fail(event, "only one YAML document per file (remove the second '---')")
-                value = self.compose(next(self.events), ())
+                value = self.compose(self.next_event(), ())
             elif isinstance(event, StreamEndEvent):
-                break
-        return value
+                return value
 
-    def compose(self, event: Event, path: PathKey) -> Any:
-        document = self.document
-        if isinstance(event, AliasEvent):
-            raise self.fail(event, "aliases (*name) are not allowed; write the value out")
-        if isinstance(event, NodeEvent) and event.anchor is not None:
+    def check_node(self, event: Any) -> None:
+        if event.anchor is not None:
             raise self.fail(event, "anchors (&name) are not allowed; write the value out")
-        tag = getattr(event, "tag", None)
-        if tag not in (None, "!"):
-            raise self.fail(event, f"tag {tag} is not allowed")
-        line, col = event.start_mark.line + 1, event.start_mark.column + 1
-        document.value_marks[path] = (line, col)
-        if isinstance(event, ScalarEvent):
-            plain = event.implicit[0] and not event.style
-            if plain and event.value in NULL_WORDS:
+        if event.tag is not None and event.tag != "!":
+            raise self.fail(event, f"tag {event.tag} is not allowed")
+
+    def compose(self, event: Any, path: PathKey) -> Any:
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                self.check_node(event)
+            mark = event.start_mark
+            self.document.value_marks[path] = (mark.line + 1, mark.column + 1)
+            if event.implicit[0] and not event.style and event.value in NULL_WORDS:
                 return None
             return event.value
-        if isinstance(event, CollectionStartEvent):
+        if kind is AliasEvent:
+            raise self.fail(event, "aliases (*name) are not allowed; write the value out")
+        if kind is SequenceStartEvent or kind is MappingStartEvent:
+            self.check_node(event)
+            mark = event.start_mark
+            self.document.value_marks[path] = (mark.line + 1, mark.column + 1)
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise self.fail(event, f"nesting deeper than {MAX_DEPTH} levels")
-            try:
-                if isinstance(event, SequenceStartEvent):
-                    return self.compose_sequence(path)
-                return self.compose_mapping(path)
-            finally:
-                self.depth -= 1
-        raise self.fail(event, f"unexpected YAML event {type(event).__name__}")  # pragma: no cover
+            value = self.compose_sequence(path) if kind is SequenceStartEvent else self.compose_mapping(path)
+            self.depth -= 1
+            return value
+        raise self.fail(event, f"unexpected YAML event {kind.__name__}")  # pragma: no cover
 
     def compose_sequence(self, path: PathKey) -> list[Any]:
         items: list[Any] = []
-        for event in self.events:
-            if isinstance(event, SequenceEndEvent):
+        next_event = self.next_event
+        while True:
+            event = next_event()
+            if type(event) is SequenceEndEvent:
                 return items
             items.append(self.compose(event, (*path, len(items))))
-        return items  # pragma: no cover - the parser always closes sequences
 
     def compose_mapping(self, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}
         document = self.document
-        for key_event in self.events:
-            if isinstance(key_event, MappingEndEvent):
+        key_marks = document.key_marks
+        next_event = self.next_event
+        while True:
+            key_event = next_event()
+            if type(key_event) is MappingEndEvent:
                 return result
-            key_line, key_col = key_event.start_mark.line + 1, key_event.start_mark.column + 1
-            if not isinstance(key_event, ScalarEvent):
+            if type(key_event) is not ScalarEvent:
                 raise self.fail(key_event, "mapping keys must be plain text")
-            if isinstance(key_event, NodeEvent) and key_event.anchor is not None:
-                raise self.fail(key_event, "anchors (&name) are not allowed; write the value out")
+            if key_event.anchor is not None or key_event.tag is not None:
+                self.check_node(key_event)
+            mark = key_event.start_mark
+            key_at = (mark.line + 1, mark.column + 1)
             key = key_event.value
             if key == "<<" and key_event.implicit[0]:
                 raise self.fail(key_event, "merge keys (<<) are not allowed")
-            value_event = next(self.events)
+            value_event = next_event()
+            key_path = (*path, key)
             if key in result:
-                first_line, first_col = document.key_marks[(*path, key)]
+                first_line, first_col = key_marks[key_path]
                 self.errors.append(
                     Diagnostic(
                         document.path,
-                        key_line,
-                        key_col,
+                        *key_at,
                         f"duplicate key '{key}' (first defined at line {first_line}, column {first_col})",
                     )
                 )
                 self.compose(value_event, (*path, f"<duplicate {key}>"))
                 continue
-            document.key_marks[(*path, key)] = (key_line, key_col)
-            result[key] = self.compose(value_event, (*path, key))
-        return result  # pragma: no cover
+            key_marks[key_path] = key_at
+            result[key] = self.compose(value_event, key_path)
 
 
 def _position_to_line_col(text: str, position: int) -> tuple[int, int]:
@@ -214,8 +219,12 @@ def load_text(raw: bytes, display_path: str) -> Document:
         raise ContentError(Diagnostic(display_path, 1, 1, "file is empty"))
 
     document = Document(display_path, None)
-    composer = _Composer(document, _events(text))
+    events: _Events | None = None
+    errors: list[Diagnostic] = []
     try:
+        events = _Events(text)
+        composer = _Composer(document, events)
+        errors = composer.errors
         document.data = composer.compose_document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -235,8 +244,11 @@ def load_text(raw: bytes, display_path: str) -> Document:
         ) from None
     except yaml.YAMLError as exc:
         raise ContentError(Diagnostic(display_path, 1, 1, f"YAML: {exc}")) from None
-    if composer.errors:
-        raise ContentError(composer.errors)
+    finally:
+        if events is not None:
+            events.close()
+    if errors:
+        raise ContentError(errors)
     if document.data is None:
         raise ContentError(Diagnostic(display_path, 1, 1, "file is empty"))
     return document

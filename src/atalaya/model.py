@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,15 +91,17 @@ def level_rank(level: str) -> int:
     return LEVELS.index(level)
 
 
+# Characters XML cannot hold (so neither tagged PDF nor DOCX can): C0/C1 controls other than tab and
+# newline, lone surrogates, and the non-characters U+FDD0..U+FDEF, U+FFFE, U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
 def _check_text(value: str) -> str:
     """Reject characters that XML (and so PDF tagging and DOCX) cannot hold, and runaway lengths."""
-    for index, char in enumerate(value):
-        code = ord(char)
-        if char in "\t\n":
-            continue
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs") or code in (0xFFFE, 0xFFFF) or 0xFDD0 <= code <= 0xFDEF:
-            raise ValueError(f"control character U+{code:04X} at character {index + 1} is not allowed")
+    bad = _FORBIDDEN.search(value)
+    if bad is not None:
+        code = ord(bad.group())
+        raise ValueError(f"control character U+{code:04X} at character {bad.start() + 1} is not allowed")
     if len(value) > MAX_TEXT_CHARS:
         raise ValueError(f"text is {len(value):,} characters; the limit is {MAX_TEXT_CHARS:,}")
     stripped = " ".join(value.split())
@@ -524,6 +525,7 @@ def _validate(document: Document, model: type[BaseModel], errors: list[Diagnosti
 
 
 def _display(path: Path) -> str:
+    """How messages name a file: relative to the working directory when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -536,9 +538,9 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
     documents: dict[str, Document] = {}
     files: dict[str, Path] = {}
 
-    def read(path: Path) -> Document | None:
+    def read(path: Path, shown: str | None = None) -> Document | None:
         try:
-            document = load_file(path, _display(path))
+            document = load_file(path, shown or _display(path))
         except ContentError as exc:
             errors.extend(exc.diagnostics)
             return None
@@ -573,6 +575,7 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
 
     instrument_dir = root / "instruments"
     paths = sorted(instrument_dir.glob("*.yaml")) if instrument_dir.is_dir() else []
+    shown_dir = _display(instrument_dir)
     stray = sorted(p for p in instrument_dir.glob("*.yml")) if instrument_dir.is_dir() else []
     for path in stray:
         errors.append(Diagnostic(_display(path), 1, 1, "instrument files must end in .yaml"))
@@ -583,7 +586,7 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
     instruments: dict[str, Instrument] = {}
     instrument_docs: dict[str, Document] = {}
     for path in paths:
-        doc = read(path)
+        doc = read(path, f"{shown_dir}/{path.name}")
         if doc is None:
             continue
         instrument = _validate(doc, Instrument, errors)

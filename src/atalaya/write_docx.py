@@ -499,7 +499,7 @@ class _Builder:
             return None
         abstract_id = int(abstract[0])
         definition = numbering.xpath(f'./w:abstractNum[@w:abstractNumId="{abstract_id}"]')
-        if not definition or definition[0].xpath("./w:numStyleLink"):
+        if not definition or definition[0].find(qn("w:numStyleLink")) is not None:
             return None
         return num_id, abstract_id
 
@@ -782,14 +782,16 @@ class _Builder:
         widths = [int(self.text_width * share / total) for share in shares]
         style_id = self.style_ids["Key Facts Table" if kind == "facts" else "Memo Table"]
         header_rows = sum(1 for _ in _leading_header_rows(rows))
-        look_first_row = "1" if header_rows else "0"
-        look_first_col = "1" if kind == "facts" else "0"
+        first_row = bool(header_rows)
+        first_col = kind == "facts"
+        # w:val is the legacy bit mask some readers (LibreOffice) still go by: keep it equal to the flags
+        look = (0x0020 if first_row else 0) | (0x0080 if first_col else 0) | (0 if first_col else 0x0200) | 0x0400
         grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
         table = parse_xml(
             f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style_id}"/>'
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
-            f'<w:tblLook w:val="0000" w:firstRow="{look_first_row}" w:lastRow="0" '
-            f'w:firstColumn="{look_first_col}" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
+            f'<w:tblLook w:val="{look:04X}" w:firstRow="{int(first_row)}" w:lastRow="0" '
+            f'w:firstColumn="{int(first_col)}" w:lastColumn="0" w:noHBand="{int(not first_col)}" w:noVBand="1"/>'
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid></w:tbl>"
         )
         cell_style = self.style_ids["Table Text"]
@@ -977,7 +979,7 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             "Title", "Title",
             ppr='<w:keepNext/><w:spacing w:before="0" w:after="60" w:line="240" w:lineRule="auto"/>'
                 "<w:contextualSpacing/>",
-            rpr=f'{sans}<w:b/><w:bCs/>{accent}<w:kern w:val="28"/><w:sz w:val="40"/><w:szCs w:val="40"/>',
+            rpr=f'{sans}<w:b/><w:bCs/>{accent}<w:kern w:val="28"/><w:sz w:val="36"/><w:szCs w:val="36"/>',
             next_style="Subtitle", priority=10,
         ),
         "Subtitle": paragraph(
@@ -1011,8 +1013,8 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
         ),
         "Memo Field": paragraph(
             "MemoField", "Memo Field",
-            ppr='<w:tabs><w:tab w:val="left" w:pos="2268"/></w:tabs><w:spacing w:before="0" w:after="40"/>'
-                '<w:ind w:left="2268" w:hanging="2268"/>',
+            ppr='<w:tabs><w:tab w:val="left" w:pos="2552"/></w:tabs><w:spacing w:before="0" w:after="40"/>'
+                '<w:ind w:left="2552" w:hanging="2552"/>',
             rpr=f'{sans}<w:sz w:val="21"/><w:szCs w:val="21"/>', next_style="MemoField", custom=True,
         ),
         "Table Text": paragraph(
@@ -1053,6 +1055,12 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>'
             '<w:tblCellMar><w:top w:w="57" w:type="dxa"/><w:left w:w="142" w:type="dxa"/>'
             '<w:bottom w:w="57" w:type="dxa"/><w:right w:w="142" w:type="dxa"/></w:tblCellMar>',
+            # the fill is repeated as both row bands: LibreOffice draws conditional bands but not the
+            # table-wide fill; Word draws both
+            f'<w:tblStylePr w:type="band1Horz"><w:tblPr/><w:tcPr>'
+            f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/></w:tcPr></w:tblStylePr>'
+            f'<w:tblStylePr w:type="band2Horz"><w:tblPr/><w:tcPr>'
+            f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/></w:tcPr></w:tblStylePr>'
             f'<w:tblStylePr w:type="firstCol"><w:rPr><w:b/><w:bCs/>{accent}</w:rPr></w:tblStylePr>',
             f'{sans}<w:sz w:val="19"/><w:szCs w:val="19"/>',
         ),

@@ -72,7 +72,6 @@ _FACES: tuple[tuple[str, int, str, str], ...] = (
     (SERIF, 700, "normal", "SourceSerifPro-Bold.ttf"),
     (SANS, 400, "normal", "SourceSansPro-Regular.ttf"),
     (SANS, 600, "normal", "SourceSansPro-Semibold.ttf"),
-    (SANS, 700, "normal", "SourceSansPro-Bold.ttf"),
 )
 
 
