@@ -129,7 +129,10 @@ def test_a_failing_target_is_named_and_loses_no_other_work(tmp_path: Path) -> No
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     executive = templates / "briefing" / "executive.html.j2"
-    executive.write_text(executive.read_text(encoding="utf-8") + "{{ view.no_such_field }}\n", encoding="utf-8")
+    # inside a block: text outside blocks in a child template is never rendered
+    broken = executive.read_text(encoding="utf-8").replace("{% block closing %}", "{% block closing %}{{ view.no_such_field }}", 1)
+    assert broken != executive.read_text(encoding="utf-8")
+    executive.write_text(broken, encoding="utf-8")
     output = tmp_path / "output"
     result = run_cli("build", "--content", GOOD, "--templates", templates, "--output", output, "-j", "2")
     assert result.code == 1

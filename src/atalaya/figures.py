@@ -98,8 +98,9 @@ def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) ->
         x = x_of[number]
         date_text = short_date(when)
         width = _badge_width(number) + BADGE_GAP + _text_width(date_text, LABEL_SIZE)
-        # Centre the label over its marker, kept inside the drawing.
-        left = min(max(x - width / 2, 2.0), WIDTH - 2 - width)
+        # The number badge sits on the marker's stem; the date reads on to the right. Near the right
+        # edge the label ends at the edge instead.
+        left = min(max(x - _badge_width(number) / 2, 2.0), WIDTH - 2 - width)
         right = left + width
         level = next(
             (i for i, row in enumerate(rows) if all(right + GAP <= a or left >= b + GAP for a, b in row)),

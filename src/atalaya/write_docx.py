@@ -38,16 +38,16 @@ from typing import Any, Final
 
 import docx
 from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENTATION
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
-from docx.oxml import parse_xml
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.parts.numbering import NumberingPart
-from docx.shared import RGBColor, Twips
+from docx.shared import Twips
 from docx.text.paragraph import Paragraph
-from docx.text.run import Run
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
 from .errors import BuildError, Diagnostic, TemplateError
 from .render import TemplateSet, label
@@ -140,9 +140,16 @@ class RenderedDocx:
 
 
 class DocxWriter:
-    """Write one audience view as a Word memo, optionally styled by an office's reference .docx."""
+    """Write one audience view as a Word memo, optionally styled by an office's reference .docx.
 
-    def __init__(self, templates: TemplateSet, *, reference_docx: Path | None = None, paper: str = "A4") -> None:
+    `paper` ("A4" or "Letter") sets the page size. A reference document keeps its own margins,
+    orientation, header content (a logo) and styles; styles it lacks are added with plain definitions.
+    A reference that cannot be read is a `BuildError` here, before any memo is written.
+    """
+
+    def __init__(
+        self, templates: TemplateSet, *, reference_docx: Path | None = None, paper: str = "A4"
+    ) -> None:
         if paper not in PAPERS:
             raise BuildError(
                 Diagnostic("", 0, 0, f"unknown paper size '{paper}'; expected one of: {', '.join(PAPERS)}")
@@ -166,8 +173,8 @@ class DocxWriter:
             )
         root = _parse_memo(clean, where, view)
         document = self._open_base()
-        builder = _Builder(document, view, branded=self._reference is None, paper=self.paper, warnings=warnings)
-        builder.build(root)
+        branded = self._reference is None
+        _Builder(document, view, branded=branded, paper=self.paper, warnings=warnings).build(root)
         data = _deterministic_zip(_save(document), view.as_of)
         return RenderedDocx(data=data, xml=xml, warnings=tuple(warnings))
 
@@ -202,7 +209,8 @@ def _shown(path: Path) -> str:
 def _reference_error(path: Path | None, exc: BaseException) -> BuildError:
     reason = str(exc).strip() or type(exc).__name__
     shown = _shown(path) if path is not None else "reference document"
-    return BuildError(Diagnostic(shown, 0, 0, f"reference document is not a usable Word .docx file: {reason}"))
+    message = f"reference document is not a usable Word .docx file: {reason}"
+    return BuildError(Diagnostic(shown, 0, 0, message))
 
 
 def _read_reference(path: Path) -> bytes:
@@ -238,7 +246,8 @@ def _parse_memo(xml: str, where: str, view: View) -> etree._Element:
     """Parse and check the memo XML; every problem is reported, located, in one TemplateError."""
     context = f"memo XML for {view.id} ({view.audience_name})"
     if len(xml) > MAX_MEMO_XML_CHARS:
-        raise TemplateError(Diagnostic(where, 0, 0, f"{context} is larger than {MAX_MEMO_XML_CHARS:,} characters"))
+        message = f"{context} is larger than {MAX_MEMO_XML_CHARS:,} characters"
+        raise TemplateError(Diagnostic(where, 0, 0, message))
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -306,12 +315,17 @@ def _check(element: etree._Element, problems: list[str]) -> None:
             continue
         if child.tag not in children:
             known = child.tag in _CHILDREN
-            what = f"<{child.tag}> is not allowed inside <{name}>" if known else f"unknown element <{child.tag}>"
+            what = (
+                f"<{child.tag}> is not allowed inside <{name}>" if known else f"unknown element <{child.tag}>"
+            )
             problems.append(f"line {child.sourceline}: {what}; expected one of: {_names(children)}")
             continue
         tail_holder = name in _HOLDS_TEXT and child.tag not in ("ul", "ol")
         if not tail_holder and (child.tail or "").strip():
-            problems.append(f"line {child.sourceline}: text after <{child.tag}> inside <{name}> is not allowed")
+            problems.append(
+                f"line {child.sourceline}: text after <{child.tag}> directly inside <{name}> must be inside "
+                "a paragraph element"
+            )
         _check(child, problems)
 
 
@@ -413,6 +427,7 @@ class _Builder:
         self.body = document.element.body
         self.part = document.part
         self.style_ids: dict[str, str] = {}
+        self._styles_by_name: dict[str, Any] | None = None  # index of styles.xml, rebuilt after edits
         self.bullet_num = 0
         self.number_abstract = 0
         self.text_width = 0
@@ -448,6 +463,8 @@ class _Builder:
     def _page_setup(self) -> None:
         width, height, margin = PAPERS[self.paper]
         section = self.document.sections[-1]
+        if section.orientation == WD_ORIENTATION.LANDSCAPE:  # a reference document may be landscape
+            width, height = height, width
         section.page_width = Twips(width)
         section.page_height = Twips(height)
         if self.branded:
@@ -540,6 +557,7 @@ class _Builder:
                     counter += 1
                 new.set(qn("w:styleId"), style_id)
                 styles.append(new)
+        self._styles_by_name = None
         for name in definitions:
             element = self._style_element(name)
             assert element is not None
@@ -549,13 +567,17 @@ class _Builder:
             self._font_table()
 
     def _style_element(self, name: str) -> Any:
-        internal = name.lower() if name in ("Caption", "Header", "Footer") or name.startswith("Heading ") else name
-        styles = self.document.styles.element
-        for candidate in (internal, name):
-            found = styles.xpath(f'./w:style[w:name/@w:val="{candidate}"]')
-            if found:
-                return found[0]
-        return None
+        # Word stores these built-in names in lower case ("heading 1"); python-docx shows them capitalised
+        builtin = name in ("Caption", "Header", "Footer") or name.startswith("Heading ")
+        internal = name.lower() if builtin else name
+        if self._styles_by_name is None:
+            self._styles_by_name = {}
+            for element in self.document.styles.element.iterchildren(qn("w:style")):
+                shown = element.find(qn("w:name"))
+                if shown is not None:
+                    self._styles_by_name.setdefault(shown.get(qn("w:val")), element)
+        found = self._styles_by_name.get(internal)
+        return found if found is not None else self._styles_by_name.get(name)
 
     @staticmethod
     def _give_numbering(style: Any, num_id: int) -> None:
@@ -617,7 +639,8 @@ class _Builder:
             if rel.reltype == RT.FONT_TABLE and not rel.is_external:
                 fonts = parse_xml(rel.target_part.blob)
                 present = {f.get(qn("w:name")) for f in fonts.findall(qn("w:font"))}
-                for face, fallback, family in ((SERIF, SERIF_FALLBACK, "roman"), (SANS, SANS_FALLBACK, "swiss")):
+                faces = ((SERIF, SERIF_FALLBACK, "roman"), (SANS, SANS_FALLBACK, "swiss"))
+                for face, fallback, family in faces:
                     if face not in present:
                         fonts.append(parse_xml(
                             f'<w:font {nsdecls("w")} w:name="{face}"><w:altName w:val="{fallback}"/>'
@@ -676,7 +699,8 @@ class _Builder:
 
     def _banner_paragraph(self, text: str, colour: str, *, bold: bool, size: int) -> Any:
         style = self.style_ids["Header"]
-        emphasis = '<w:b/><w:bCs/><w:color w:val="{c}"/><w:spacing w:val="20"/>' if bold else '<w:color w:val="{c}"/>'
+        emphasis = '<w:b/><w:bCs/><w:color w:val="{c}"/><w:spacing w:val="20"/>' if bold else ""
+        emphasis = emphasis or '<w:color w:val="{c}"/>'
         return parse_xml(
             f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="{style}"/><w:spacing w:before="0" w:after="0"/>'
             f'<w:jc w:val="center"/></w:pPr><w:r><w:rPr>{emphasis.format(c=colour)}'
@@ -732,7 +756,7 @@ class _Builder:
     def _field(self, element: etree._Element) -> None:
         paragraph = self._paragraph("Memo Field")
         label_text = _SPACE.sub(" ", element.get("label", "")).strip().rstrip(":")
-        spans = [_Span(f"{label_text}:", bold=True), _Span("\t")] + _spans(element)
+        spans = [_Span(f"{label_text}:", bold=True), _Span("\t"), *_spans(element)]
         self._inline(paragraph, spans)
         following = element.getnext()
         if following is None or following.tag != "field":
@@ -783,23 +807,22 @@ class _Builder:
         style_id = self.style_ids["Key Facts Table" if kind == "facts" else "Memo Table"]
         header_rows = sum(1 for _ in _leading_header_rows(rows))
         first_row = bool(header_rows)
-        first_col = kind == "facts"
+        first_col = banded = kind == "facts"  # the facts box: labels in column 1, fill drawn as row bands
         # w:val is the legacy bit mask some readers (LibreOffice) still go by: keep it equal to the flags
-        look = (0x0020 if first_row else 0) | (0x0080 if first_col else 0) | (0 if first_col else 0x0200) | 0x0400
+        look = (0x0020 * first_row) | (0x0080 * first_col) | (0x0200 * (not banded)) | 0x0400
         grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
         table = parse_xml(
             f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style_id}"/>'
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
             f'<w:tblLook w:val="{look:04X}" w:firstRow="{int(first_row)}" w:lastRow="0" '
-            f'w:firstColumn="{int(first_col)}" w:lastColumn="0" w:noHBand="{int(not first_col)}" w:noVBand="1"/>'
+            f'w:firstColumn="{int(first_col)}" w:lastColumn="0" w:noHBand="{int(not banded)}" w:noVBand="1"/>'
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid></w:tbl>"
         )
         cell_style = self.style_ids["Table Text"]
         for index, row in enumerate(rows):
             header = index < header_rows
-            tr = parse_xml(
-                f'<w:tr {nsdecls("w")}><w:trPr><w:cantSplit/>{"<w:tblHeader/>" if header else ""}</w:trPr></w:tr>'
-            )
+            repeat = "<w:tblHeader/>" if header else ""
+            tr = parse_xml(f'<w:tr {nsdecls("w")}><w:trPr><w:cantSplit/>{repeat}</w:trPr></w:tr>')
             cells = list(row)
             for column in range(columns):
                 cell = cells[column] if column < len(cells) else None
@@ -823,26 +846,35 @@ class _Builder:
             if span.href:
                 link = self._hyperlink(span.href)
                 while index < len(spans) and spans[index].href == span.href:
-                    link.append(self._run(paragraph, spans[index], link_style=True))
+                    link.append(self._run(spans[index], link_style=True))
                     index += 1
                 p.append(link)
                 continue
-            p.append(self._run(paragraph, span))
+            p.append(self._run(span))
             index += 1
 
-    def _run(self, paragraph: Paragraph, span: _Span, *, link_style: bool = False) -> Any:
-        r = parse_xml(f"<w:r {nsdecls('w')}/>")
-        run = Run(r, paragraph)
-        if link_style:
-            r.get_or_add_rPr().style = self.style_ids["Hyperlink"]
-        if span.bold:
-            run.bold = True
-        if span.italic:
-            run.italic = True
+    def _run(self, span: _Span, *, link_style: bool = False) -> Any:
+        """One w:r, built directly (python-docx's text setter is the slowest step of a memo)."""
+        r = OxmlElement("w:r")
+        if link_style or span.bold or span.italic:
+            rpr = OxmlElement("w:rPr")
+            if link_style:
+                rpr.append(OxmlElement("w:rStyle", {qn("w:val"): self.style_ids["Hyperlink"]}))
+            if span.bold:
+                rpr.append(OxmlElement("w:b"))
+            if span.italic:
+                rpr.append(OxmlElement("w:i"))
+            r.append(rpr)
         if span.is_break:
-            run.add_break()
+            r.append(OxmlElement("w:br"))
+        elif span.text == "\t":
+            r.append(OxmlElement("w:tab"))
         else:
-            run.text = span.text
+            t = OxmlElement("w:t")
+            t.text = span.text
+            if span.text != span.text.strip(" "):
+                t.set(qn("xml:space"), "preserve")
+            r.append(t)
         return r
 
     def _hyperlink(self, href: str) -> Any:
@@ -963,6 +995,8 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             f"<w:rPr>{rpr}</w:rPr><w:tblPr>{tblpr}</w:tblPr>{conditional}</w:style>"
         )
 
+    tight = '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
+    link = ACCENT if branded else "0563C1"
     margins = (
         '<w:tblCellMar><w:top w:w="45" w:type="dxa"/><w:left w:w="85" w:type="dxa"/>'
         '<w:bottom w:w="45" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
@@ -1023,17 +1057,17 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             rpr=f'{sans}<w:sz w:val="19"/><w:szCs w:val="19"/>', next_style="TableText", custom=True,
         ),
         "Header": paragraph(
-            "Header", "header", ppr='<w:spacing w:after="0" w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>',
+            "Header", "header", ppr=f'{tight}<w:jc w:val="center"/>',
             rpr=f'{sans}<w:sz w:val="16"/><w:szCs w:val="16"/>', extra="<w:unhideWhenUsed/>",
         ),
         "Footer": paragraph(
-            "Footer", "footer", ppr='<w:spacing w:after="0" w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>',
+            "Footer", "footer", ppr=f'{tight}<w:jc w:val="center"/>',
             rpr=f'{sans}<w:sz w:val="16"/><w:szCs w:val="16"/>', extra="<w:unhideWhenUsed/>",
         ),
         "Hyperlink": (
             f'<w:style {ns} w:type="character" w:styleId="Hyperlink"><w:name w:val="Hyperlink"/>'
             '<w:basedOn w:val="DefaultParagraphFont"/><w:uiPriority w:val="99"/><w:unhideWhenUsed/>'
-            f'<w:rPr><w:color w:val="{ACCENT if branded else "0563C1"}"/><w:u w:val="single"/></w:rPr></w:style>'
+            f'<w:rPr><w:color w:val="{link}"/><w:u w:val="single"/></w:rPr></w:style>'
         ),
         "Memo Table": table(
             "MemoTable", "Memo Table",

@@ -17,6 +17,7 @@ import logging
 import mimetypes
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,19 +30,27 @@ from urllib.request import url2pathname
 import font_source_sans_pro
 import font_source_serif_pro
 import pydyf
-from weasyprint import CSS, HTML
-from weasyprint.css.counters import CounterStyle
-from weasyprint.pdf import VARIANTS
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import BuildError, Diagnostic, UsageError
 from .render import TemplateSet
 from .select import View
 
+with warnings.catch_warnings():
+    # Without the HarfBuzz subsetting library WeasyPrint warns at import time; the writer reports it once
+    # as an environment note (`PdfWriter.environment_notes`) instead.
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
+    from weasyprint import CSS, HTML
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.pdf import VARIANTS
+    from weasyprint.text.ffi import harfbuzz_subset
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
 PAPERS = {"A4": "A4", "Letter": "letter"}
 FIT_LEVELS = 4
 """How many tighter settings (`fit-1`...) the writer tries before a briefing is over its page budget."""
+
+_STYLES = {0: "normal", 1: "oblique", 2: "italic"}
 
 SERIF = "Source Serif Pro"
 SANS = "Source Sans Pro"
@@ -102,6 +111,17 @@ class RenderedPdf:
     data: bytes
     pages: int
     html: str
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """A briefing laid out in pages, not yet written: the WeasyPrint document, its HTML and setting."""
+
+    document: Any
+    html: str
+    fit: int
+    """0 for the normal setting; 1 to FIT_LEVELS - 1 when the writer had to tighten it to fit the budget."""
     warnings: tuple[str, ...]
 
 
@@ -233,16 +253,45 @@ class PdfWriter:
                 raise BuildError(Diagnostic(str(stylesheet), 0, 0, str(exc))) from None
         self.stylesheet_warnings = tuple(messages)
         """What WeasyPrint said about the stylesheets (unknown properties, ...), once per writer."""
+        self.environment_notes: tuple[str, ...] = () if harfbuzz_subset is not None else (
+            "the HarfBuzz subsetting library is not installed (Debian: libharfbuzz-subset0); WeasyPrint "
+            "subsets fonts with fontTools instead, several times slower",
+        )
+        """What the machine lacks for speed; not problems of any document."""
+
+    def _font_problems(self, document: Any) -> list[str]:
+        """Faces drawn that the briefing does not declare: fontconfig fallbacks or synthesized styles."""
+        declared = {(face.family, face.weight, face.style) for face in self.faces}
+        families = {face.family for face in self.faces}
+        problems = set()
+        for font in document.fonts.values():
+            style = _STYLES.get(font.style, "normal")
+            if font.family not in families:
+                problems.add(
+                    f"warning: characters missing from {SERIF} and {SANS} were drawn with {font.family} "
+                    "(found by fontconfig)"
+                )
+            elif (font.family, font.weight, style) not in declared:
+                problems.add(
+                    f"warning: {font.family} {font.weight} {style} is not declared; Pango synthesized it "
+                    "(use a declared weight and style)"
+                )
+        return sorted(problems)
 
     def _options(self) -> dict[str, Any]:
         return {"pdf_variant": self.pdf_variant, "pdf_tags": True, "pdf_identifier": True}
 
-    def render(self, view: View) -> RenderedPdf:
+    def layout(self, view: View) -> LaidOut:
+        """Lay the view out within its audience's page budget, tightening the setting when it overflows.
+
+        Raises `BuildError` when even the tightest setting overflows, or when the document tries to load
+        anything the fetcher refuses.
+        """
         budget = view.audience.page_budget
-        epoch = int(datetime.combine(view.as_of, time(0), tzinfo=UTC).timestamp())
-        with _captured_warnings() as messages, _source_date_epoch(epoch):
+        with _captured_warnings() as messages:
             try:
                 for fit in range(FIT_LEVELS):
+                    messages.clear()
                     html = self.templates.briefing_html(view, fit=fit, paper=self.paper)
                     document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                         font_config=self.font_config,
@@ -252,29 +301,32 @@ class PdfWriter:
                     )
                     if len(document.pages) <= budget:
                         break
-                    messages.clear()
-                pages = len(document.pages)
-                if pages > budget:
-                    raise BuildError(
-                        Diagnostic(
-                            _target(view), 0, 0,
-                            f"the {view.audience_name} briefing on {view.id} runs to {pages} pages even "
-                            f"at its tightest setting; the page budget is {budget}: shorten the content "
-                            f"of its sections ({', '.join(view.sections)})",
-                        )
-                    )
-                data = document.write_pdf(finisher=_finisher(view), **self._options())
             except FatalURLFetchingError as exc:
                 raise BuildError(Diagnostic(_target(view), 0, 0, str(exc))) from None
-        families = {SERIF, SANS}
-        fallback = sorted({font.family for font in document.fonts.values()} - families)
-        warnings = list(messages)
-        if fallback:
-            warnings.append(
-                f"warning: some characters are missing from {SERIF} and {SANS}; drawn with "
-                f"{', '.join(fallback)} found by fontconfig"
+        pages = len(document.pages)
+        if pages > budget:
+            raise BuildError(
+                Diagnostic(
+                    _target(view), 0, 0,
+                    f"the {view.audience_name} briefing on {view.id} runs to {pages} pages even at its "
+                    f"tightest setting; the page budget is {budget}: shorten the content of its sections "
+                    f"({', '.join(view.sections)})",
+                )
             )
-        return RenderedPdf(data=data, pages=pages, html=html, warnings=tuple(warnings))
+        return LaidOut(document, html, fit, tuple(messages))
+
+    def render(self, view: View) -> RenderedPdf:
+        laid_out = self.layout(view)
+        epoch = int(datetime.combine(view.as_of, time(0), tzinfo=UTC).timestamp())
+        with _captured_warnings() as messages, _source_date_epoch(epoch):
+            try:
+                data = laid_out.document.write_pdf(finisher=_finisher(view), **self._options())
+            except FatalURLFetchingError as exc:
+                raise BuildError(Diagnostic(_target(view), 0, 0, str(exc))) from None
+        warnings = [*laid_out.warnings, *messages, *self._font_problems(laid_out.document)]
+        return RenderedPdf(
+            data=data, pages=len(laid_out.document.pages), html=laid_out.html, warnings=tuple(warnings)
+        )
 
 
 def _finisher(view: View) -> Any:
