@@ -7,7 +7,7 @@ from pathlib import Path
 # Runs from a plain checkout too: the package lives under src/.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-from atalaya.cli import main  # noqa: E402 - the path must be set first
+from atalaya.cli import main
 
 if __name__ == "__main__":
     main()

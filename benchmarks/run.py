@@ -68,7 +68,9 @@ def peak_rss_mb(pid: int) -> float:
 def run_sampling_memory(*args: str | Path) -> tuple[float, dict[int, float]]:
     """Run a build and sample the peak resident memory of each worker process."""
     started = time.perf_counter()
-    process = subprocess.Popen([*BUILD, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*BUILD, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peaks: dict[int, float] = {}
     stop = threading.Event()
 
@@ -89,7 +91,13 @@ def run_sampling_memory(*args: str | Path) -> tuple[float, dict[int, float]]:
 
 
 def count_targets(content: Path, *filters: str) -> int:
-    done = subprocess.run([*BUILD, "list", "--content", str(content), *filters], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [*BUILD, "list", "--content", str(content), *filters],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return len(done.stdout.split())
 
 
@@ -97,8 +105,11 @@ def weasyprint_cli_loop(htmls: list[Path], out: Path) -> float:
     executable = shutil.which("weasyprint") or str(Path(sys.executable).with_name("weasyprint"))
     started = time.perf_counter()
     for html in htmls:
-        subprocess.run([executable, str(html), str(out / (html.stem + html.parent.name + ".pdf"))], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [executable, str(html), str(out / (html.stem + html.parent.name + ".pdf"))],
+            check=True,
+            capture_output=True,
+        )
     return time.perf_counter() - started
 
 
@@ -112,7 +123,9 @@ def weasyprint_in_process(htmls: list[Path]) -> float:
         "    HTML(filename=p).write_pdf()\n"
         "print(time.perf_counter() - started)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, *map(str, htmls)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, htmls)], capture_output=True, text=True, check=True
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -129,7 +142,9 @@ def generated_corpus(target: Path, count: int) -> Path:
         new_id = f"{source.stem}-{n:04d}"
         text = texts[n % len(texts)].replace(f"\nid: {source.stem}\n", f"\nid: {new_id}\n", 1)
         # related ids must exist: point them at this copy's generation
-        (instruments / f"{new_id}.yaml").write_text(_retarget_related(text, n // len(originals)), encoding="utf-8")
+        (instruments / f"{new_id}.yaml").write_text(
+            _retarget_related(text, n // len(originals)), encoding="utf-8"
+        )
     return target
 
 
@@ -159,7 +174,9 @@ def _index(ident: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="skip the 1,000-instrument corpus")
     args = parser.parse_args()
     figures: dict[str, float] = {}
@@ -168,22 +185,36 @@ def main() -> None:
     total = count_targets(content)
     pdfs = count_targets(content, "--format", "pdf")
     docxs = total - pdfs
-    print(f"corpus: {len(_SHIPPED)} instruments, {total} targets ({pdfs} PDF, {docxs} DOCX), {os.cpu_count()} cores")
+    print(
+        f"corpus: {len(_SHIPPED)} instruments, {total} targets ({pdfs} PDF, {docxs} DOCX), {os.cpu_count()} cores"
+    )
 
     figures["full_j1"] = run("build", "--output", work / "j1", "-j", "1", "--quiet")
     figures["full_j2"], peaks = run_sampling_memory("build", "--output", work / "j2", "-j", "2", "--quiet")
-    figures["pdf_j2"] = run("build", "--output", work / "pdf", "-j", "2", "--format", "pdf", "--html", "--quiet")
+    figures["pdf_j2"] = run(
+        "build", "--output", work / "pdf", "-j", "2", "--format", "pdf", "--html", "--quiet"
+    )
     figures["docx_j1"] = run("build", "--output", work / "docx", "-j", "1", "--format", "docx", "--quiet")
     figures["noop"] = run("build", "--output", work / "j2", "--quiet")
 
     edited = work / "content-edited"
     shutil.copytree(content, edited)
     victim = edited / "instruments" / "cepredenac.yaml"
-    victim.write_text(victim.read_text(encoding="utf-8").replace("\nsummary:\n", "\nsummary:\n- Edited for the benchmark.\n", 1), encoding="utf-8")
+    victim.write_text(
+        victim.read_text(encoding="utf-8").replace(
+            "\nsummary:\n", "\nsummary:\n- Edited for the benchmark.\n", 1
+        ),
+        encoding="utf-8",
+    )
     shutil.copytree(work / "j2", work / "edit")
     started = time.perf_counter()
-    done = subprocess.run([*BUILD, "build", "--content", str(edited), "--output", str(work / "edit"), "-j", "2"],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [*BUILD, "build", "--content", str(edited), "--output", str(work / "edit"), "-j", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     figures["one_edit"] = time.perf_counter() - started
     rebuilt = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("[")]
 
@@ -195,24 +226,66 @@ def main() -> None:
 
     print()
     print(f"full build -j1 ........ {figures['full_j1']:7.2f} s")
-    print(f"full build -j2 ........ {figures['full_j2']:7.2f} s   (-j1 / -j2 = {figures['full_j1'] / figures['full_j2']:.2f}; target >= 1.8)")
-    print(f"PDF-only build -j2 .... {figures['pdf_j2']:7.2f} s   ({pdfs} briefings, {figures['pdf_j2'] / pdfs * 1000:.0f} ms each)")
-    print(f"weasyprint CLI loop ... {figures['weasyprint_cli_loop']:7.2f} s   (PDF -j2 / loop = {figures['pdf_j2'] / figures['weasyprint_cli_loop']:.2f}; target <= 0.30)")
-    print(f"WeasyPrint in-process . {figures['weasyprint_in_process']:7.2f} s   (PDF -j2 / serial = {figures['pdf_j2'] / figures['weasyprint_in_process']:.2f}; target <= 0.55)")
-    print(f"DOCX-only build -j1 ... {figures['docx_j1']:7.2f} s   ({figures['docx_j1'] / docxs * 1000:.0f} ms per memo, process start included)")
-    print(f"no-op rebuild ......... {figures['noop']:7.2f} s   ({figures['noop'] / figures['full_j2'] * 100:.1f}% of the -j2 full build; target <= 3%)")
-    print(f"one-edit rebuild ...... {figures['one_edit']:7.2f} s   (rebuilt {len(rebuilt)} targets: {sorted(set(t.split('/')[1] for t in rebuilt))})")
+    print(
+        f"full build -j2 ........ {figures['full_j2']:7.2f} s   (-j1 / -j2 = {figures['full_j1'] / figures['full_j2']:.2f}; target >= 1.8)"
+    )
+    print(
+        f"PDF-only build -j2 .... {figures['pdf_j2']:7.2f} s   ({pdfs} briefings, {figures['pdf_j2'] / pdfs * 1000:.0f} ms each)"
+    )
+    print(
+        f"weasyprint CLI loop ... {figures['weasyprint_cli_loop']:7.2f} s   (PDF -j2 / loop = {figures['pdf_j2'] / figures['weasyprint_cli_loop']:.2f}; target <= 0.30)"
+    )
+    print(
+        f"WeasyPrint in-process . {figures['weasyprint_in_process']:7.2f} s   (PDF -j2 / serial = {figures['pdf_j2'] / figures['weasyprint_in_process']:.2f}; target <= 0.55)"
+    )
+    print(
+        f"DOCX-only build -j1 ... {figures['docx_j1']:7.2f} s   ({figures['docx_j1'] / docxs * 1000:.0f} ms per memo, process start included)"
+    )
+    print(
+        f"no-op rebuild ......... {figures['noop']:7.2f} s   ({figures['noop'] / figures['full_j2'] * 100:.1f}% of the -j2 full build; target <= 3%)"
+    )
+    print(
+        f"one-edit rebuild ...... {figures['one_edit']:7.2f} s   (rebuilt {len(rebuilt)} targets: {sorted(set(t.split('/')[1] for t in rebuilt))})"
+    )
     worker_peaks = sorted(peaks.values(), reverse=True)
-    print(f"peak memory ........... {', '.join(f'{mb:.0f} MB' for mb in worker_peaks[:4])} (per process; target <= 400 MB)")
+    print(
+        f"peak memory ........... {', '.join(f'{mb:.0f} MB' for mb in worker_peaks[:4])} (per process; target <= 400 MB)"
+    )
 
     if not args.quick:
         big = generated_corpus(work / "big", 1000)
         for name, command in (("check", ["check", "--content", big]), ("list", ["list", "--content", big])):
             seconds = run(*command)
-            print(f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)")
-        built = run("build", "--content", big, "--output", work / "big-out", "--audience", "public", "--format", "docx", "--quiet")
-        seconds = run("build", "--content", big, "--output", work / "big-out", "--audience", "public", "--format", "docx", "--quiet")
-        print(f"no-op at 1,000 instruments (public memos, 1,000 targets): {seconds:.2f} s (first build {built:.1f} s)")
+            print(
+                f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)"
+            )
+        built = run(
+            "build",
+            "--content",
+            big,
+            "--output",
+            work / "big-out",
+            "--audience",
+            "public",
+            "--format",
+            "docx",
+            "--quiet",
+        )
+        seconds = run(
+            "build",
+            "--content",
+            big,
+            "--output",
+            work / "big-out",
+            "--audience",
+            "public",
+            "--format",
+            "docx",
+            "--quiet",
+        )
+        print(
+            f"no-op at 1,000 instruments (public memos, 1,000 targets): {seconds:.2f} s (first build {built:.1f} s)"
+        )
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -7,11 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, GOOD, ROOT, run_cli
 
 from atalaya.errors import ContentError
 from atalaya.load import MAX_DEPTH, MAX_FILE_BYTES, load_text
 from atalaya.model import PartialDate, json_schemas, load_corpus
+from conftest import FIXTURES, GOOD, ROOT, run_cli
 
 ALPHA = "instruments/alpha-pact.yaml"
 
@@ -41,7 +41,10 @@ def test_good_tree_loads_with_types_from_the_schema() -> None:
         (b"a: 1\nb: 2\na: 3\n", "f.yaml:3:1: duplicate key 'a' (first defined at line 1, column 1)"),
         (b"a: &x 1\nb: *x\n", "f.yaml:1:4: anchors (&name) are not allowed; write the value out"),
         (b"a: 1\nb: *x\n", "f.yaml:2:4: aliases (*name) are not allowed; write the value out"),
-        (b"a: !!python/object:os.system 1\n", "f.yaml:1:4: tag tag:yaml.org,2002:python/object:os.system is not allowed"),
+        (
+            b"a: !!python/object:os.system 1\n",
+            "f.yaml:1:4: tag tag:yaml.org,2002:python/object:os.system is not allowed",
+        ),
         (b"a: !custom x\n", "f.yaml:1:4: tag !custom is not allowed"),
         (b"a: caf\xe9\n", "f.yaml:1:7: file is not valid UTF-8 (byte 0xe9)"),
         (b"a: b\x07c\n", "f.yaml:1:5: control character U+0007 is not allowed"),
@@ -53,11 +56,31 @@ def test_good_tree_loads_with_types_from_the_schema() -> None:
             b"a: [1, 2\nb: 3\n",
             "f.yaml:2:2: while parsing a flow sequence (opened at line 1, column 4): did not find expected ',' or ']'",
         ),
-        (b"a: " + b"[" * 40 + b"]" * 40 + b"\n", f"f.yaml:1:{3 + MAX_DEPTH}: nesting deeper than {MAX_DEPTH} levels"),
-        (b"a: 1\n" + b"#" * MAX_FILE_BYTES, f"f.yaml:1:1: file is {MAX_FILE_BYTES + 5:,} bytes; the limit is {MAX_FILE_BYTES:,}"),
+        (
+            b"a: " + b"[" * 40 + b"]" * 40 + b"\n",
+            f"f.yaml:1:{3 + MAX_DEPTH}: nesting deeper than {MAX_DEPTH} levels",
+        ),
+        (
+            b"a: 1\n" + b"#" * MAX_FILE_BYTES,
+            f"f.yaml:1:1: file is {MAX_FILE_BYTES + 5:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+        ),
     ],
-    ids=["duplicate", "anchor", "alias", "python-tag", "custom-tag", "not-utf8", "control", "empty",
-         "comment-only", "two-documents", "merge-key", "syntax", "deep", "oversize"],
+    ids=[
+        "duplicate",
+        "anchor",
+        "alias",
+        "python-tag",
+        "custom-tag",
+        "not-utf8",
+        "control",
+        "empty",
+        "comment-only",
+        "two-documents",
+        "merge-key",
+        "syntax",
+        "deep",
+        "oversize",
+    ],
 )
 def test_unsafe_or_broken_yaml_is_refused_with_its_location(raw: bytes, expected: str) -> None:
     with pytest.raises(ContentError) as caught:
@@ -67,10 +90,16 @@ def test_unsafe_or_broken_yaml_is_refused_with_its_location(raw: bytes, expected
 
 def test_alias_bomb_is_refused_before_expansion() -> None:
     bomb = b'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
-    bomb += b"".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n".encode() for i in range(8))
+    bomb += b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n".encode()
+        for i in range(8)
+    )
     with pytest.raises(ContentError) as caught:
         load_text(bomb, "bomb.yaml")
-    assert caught.value.diagnostics[0].format() == "bomb.yaml:1:4: anchors (&name) are not allowed; write the value out"
+    assert (
+        caught.value.diagnostics[0].format()
+        == "bomb.yaml:1:4: anchors (&name) are not allowed; write the value out"
+    )
 
 
 def test_yaml_11_surprises_stay_text() -> None:
@@ -81,50 +110,130 @@ def test_yaml_11_surprises_stay_text() -> None:
 
 MUTATIONS = [
     # (file, text to replace, replacement, expected diagnostic)
-    (ALPHA, "kind: treaty", "kind: treety",
-     "instruments/alpha-pact.yaml:5:7: kind: 'treety' is not one of 'treaty', 'organization', 'council', 'forum', "
-     "'conference', 'board', 'programme', 'bilateral-agreement', 'convention', 'mission', 'engagement' or 'initiative'"),
-    (ALPHA, "acronym: AP", "acronym: AP\nobjectivs: [x]",
-     "instruments/alpha-pact.yaml:5:1: unknown key 'objectivs'; did you mean 'objectives'?"),
-    (ALPHA, "  - {country: AR, joined: 1990-05-01}", "  - {country: AR, joined: 1990-05-01, rol: x}",
-     "instruments/alpha-pact.yaml:15:39: unknown key 'rol' in members[0]; did you mean 'role'?"),
-    (ALPHA, "release: public", "release: secret",
-     "instruments/alpha-pact.yaml:6:10: release: 'secret' is not one of 'public', 'internal' or 'restricted'"),
-    (ALPHA, "as_of: 2026-11-01", "as_of: 2026-02-30",
-     "instruments/alpha-pact.yaml:41:8: as_of: '2026-02-30' is not a real calendar date"),
-    (ALPHA, "as_of: 2026-11-01", "as_of: 2026",
-     "instruments/alpha-pact.yaml:41:8: as_of: '2026' is not a full date as YYYY-MM-DD"),
-    (ALPHA, "established: 1990-05-01", "established: 1990-13",
-     "instruments/alpha-pact.yaml:8:14: established: '1990-13' has no month 13"),
-    (ALPHA, "objectives:\n", "objectives:\n  - [nested, list]\n",
-     "instruments/alpha-pact.yaml:21:5: objectives[0]: Input should be a valid dictionary or instance of Prose"),
-    (ALPHA, "summary:\n", "summary:\n  - \"bell \\a here\"\n",
-     "instruments/alpha-pact.yaml:11:5: summary[0].text: control character U+0007 at character 6 is not allowed"),
-    (ALPHA, "id: alpha-pact", "id: alpha-pakt",
-     "instruments/alpha-pact.yaml:1:5: id 'alpha-pakt' differs from the file name 'alpha-pact.yaml'"),
-    (ALPHA, "{country: AR, joined: 1990-05-01}", "{country: XX, joined: 1990-05-01}",
-     "instruments/alpha-pact.yaml:15:15: members[0].country: unknown country 'XX' (not in countries.yaml)"),
-    (ALPHA, "{country: AR, joined: 1990-05-01}", "{country: ar}",
-     "instruments/alpha-pact.yaml:15:15: members[0].country: 'ar' is not an ISO 3166-1 alpha-2 code (two capital letters)"),
-    (ALPHA, "left: 2001-02", "left: 1989",
-     "instruments/alpha-pact.yaml:17:45: members[2]: left 1989 is before joined 1990-05-01"),
-    (ALPHA, "related: [beta-forum]", "related: [beta-forun]",
-     "instruments/alpha-pact.yaml:37:11: related[0]: unknown instrument 'beta-forun'; did you mean 'beta-forum'?"),
-    (ALPHA, "{date: 2001-02, text: Chile withdraws.}", "{date: 2027-02, text: Chile withdraws.}",
-     "instruments/alpha-pact.yaml:36:12: timeline[1].date 2027-02 is after as_of 2026-11-01"),
-    (ALPHA, "cite: [treaty-text]}", "cite: [treaty-txt]}",
-     "instruments/alpha-pact.yaml:35:62: cites unknown source 'treaty-txt'"),
-    ("countries.yaml", '"NO":', "no:",
-     "countries.yaml:4:1: no: 'no' is not an ISO 3166-1 alpha-2 code (two capital letters)"),
-    ("audiences.yaml", "clearance: public", "clearance: internal",
-     "audiences.yaml:30:14: the public audience's clearance must be 'public'"),
-    ("audiences.yaml", "page_budget: 1", "page_budget: one",
-     "audiences.yaml:7:16: executive.page_budget: Input should be a valid integer, unable to parse string as an integer (got 'one')"),
+    (
+        ALPHA,
+        "kind: treaty",
+        "kind: treety",
+        "instruments/alpha-pact.yaml:5:7: kind: 'treety' is not one of 'treaty', 'organization', 'council', 'forum', "
+        "'conference', 'board', 'programme', 'bilateral-agreement', 'convention', 'mission', 'engagement' or 'initiative'",
+    ),
+    (
+        ALPHA,
+        "acronym: AP",
+        "acronym: AP\nobjectivs: [x]",
+        "instruments/alpha-pact.yaml:5:1: unknown key 'objectivs'; did you mean 'objectives'?",
+    ),
+    (
+        ALPHA,
+        "  - {country: AR, joined: 1990-05-01}",
+        "  - {country: AR, joined: 1990-05-01, rol: x}",
+        "instruments/alpha-pact.yaml:15:39: unknown key 'rol' in members[0]; did you mean 'role'?",
+    ),
+    (
+        ALPHA,
+        "release: public",
+        "release: secret",
+        "instruments/alpha-pact.yaml:6:10: release: 'secret' is not one of 'public', 'internal' or 'restricted'",
+    ),
+    (
+        ALPHA,
+        "as_of: 2026-11-01",
+        "as_of: 2026-02-30",
+        "instruments/alpha-pact.yaml:41:8: as_of: '2026-02-30' is not a real calendar date",
+    ),
+    (
+        ALPHA,
+        "as_of: 2026-11-01",
+        "as_of: 2026",
+        "instruments/alpha-pact.yaml:41:8: as_of: '2026' is not a full date as YYYY-MM-DD",
+    ),
+    (
+        ALPHA,
+        "established: 1990-05-01",
+        "established: 1990-13",
+        "instruments/alpha-pact.yaml:8:14: established: '1990-13' has no month 13",
+    ),
+    (
+        ALPHA,
+        "objectives:\n",
+        "objectives:\n  - [nested, list]\n",
+        "instruments/alpha-pact.yaml:21:5: objectives[0]: Input should be a valid dictionary or instance of Prose",
+    ),
+    (
+        ALPHA,
+        "summary:\n",
+        'summary:\n  - "bell \\a here"\n',
+        "instruments/alpha-pact.yaml:11:5: summary[0].text: control character U+0007 at character 6 is not allowed",
+    ),
+    (
+        ALPHA,
+        "id: alpha-pact",
+        "id: alpha-pakt",
+        "instruments/alpha-pact.yaml:1:5: id 'alpha-pakt' differs from the file name 'alpha-pact.yaml'",
+    ),
+    (
+        ALPHA,
+        "{country: AR, joined: 1990-05-01}",
+        "{country: XX, joined: 1990-05-01}",
+        "instruments/alpha-pact.yaml:15:15: members[0].country: unknown country 'XX' (not in countries.yaml)",
+    ),
+    (
+        ALPHA,
+        "{country: AR, joined: 1990-05-01}",
+        "{country: ar}",
+        "instruments/alpha-pact.yaml:15:15: members[0].country: 'ar' is not an ISO 3166-1 alpha-2 code (two capital letters)",
+    ),
+    (
+        ALPHA,
+        "left: 2001-02",
+        "left: 1989",
+        "instruments/alpha-pact.yaml:17:45: members[2]: left 1989 is before joined 1990-05-01",
+    ),
+    (
+        ALPHA,
+        "related: [beta-forum]",
+        "related: [beta-forun]",
+        "instruments/alpha-pact.yaml:37:11: related[0]: unknown instrument 'beta-forun'; did you mean 'beta-forum'?",
+    ),
+    (
+        ALPHA,
+        "{date: 2001-02, text: Chile withdraws.}",
+        "{date: 2027-02, text: Chile withdraws.}",
+        "instruments/alpha-pact.yaml:36:12: timeline[1].date 2027-02 is after as_of 2026-11-01",
+    ),
+    (
+        ALPHA,
+        "cite: [treaty-text]}",
+        "cite: [treaty-txt]}",
+        "instruments/alpha-pact.yaml:35:62: cites unknown source 'treaty-txt'",
+    ),
+    (
+        "countries.yaml",
+        '"NO":',
+        "no:",
+        "countries.yaml:4:1: no: 'no' is not an ISO 3166-1 alpha-2 code (two capital letters)",
+    ),
+    (
+        "audiences.yaml",
+        "clearance: public",
+        "clearance: internal",
+        "audiences.yaml:30:14: the public audience's clearance must be 'public'",
+    ),
+    (
+        "audiences.yaml",
+        "page_budget: 1",
+        "page_budget: one",
+        "audiences.yaml:7:16: executive.page_budget: Input should be a valid integer, unable to parse string as an integer (got 'one')",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "old", "new", "expected"), MUTATIONS, ids=[m[3].split(": ", 1)[1][:40] for m in MUTATIONS])
-def test_each_bad_value_is_reported_at_its_line_and_column(good_tree: Path, name: str, old: str, new: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"), MUTATIONS, ids=[m[3].split(": ", 1)[1][:40] for m in MUTATIONS]
+)
+def test_each_bad_value_is_reported_at_its_line_and_column(
+    good_tree: Path, name: str, old: str, new: str, expected: str
+) -> None:
     path = good_tree / name
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -141,7 +250,9 @@ def test_missing_required_key_points_at_the_enclosing_mapping(good_tree: Path) -
 def test_warnings_are_located_and_strict_turns_them_into_errors(good_tree: Path) -> None:
     path = good_tree / "instruments" / "beta-forum.yaml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace("sources:\n  - {key: note, title: Meeting note, publisher: Fixture Ministry}\n", "sources: []\n")
+    text = text.replace(
+        "sources:\n  - {key: note, title: Meeting note, publisher: Fixture Ministry}\n", "sources: []\n"
+    )
     path.write_text(text, encoding="utf-8")
     corpus = load_corpus(good_tree, today=date(2026, 11, 20))
     shown = [w.format().replace(str(good_tree) + "/", "") for w in corpus.warnings]
@@ -160,7 +271,9 @@ def test_stale_content_warns_at_the_as_of_line(good_tree: Path) -> None:
     shown = [w.format().replace(str(good_tree) + "/", "") for w in corpus.warnings]
     age = (today - date(2026, 10, 1)).days
     # alpha-pact (as_of 2026-11-01) is still inside the fixture office's 3650-day limit; beta-forum is not
-    assert shown == [f"instruments/beta-forum.yaml:12:8: warning: not reviewed for {age} days (as_of 2026-10-01; limit 3650)"]
+    assert shown == [
+        f"instruments/beta-forum.yaml:12:8: warning: not reviewed for {age} days (as_of 2026-10-01; limit 3650)"
+    ]
 
 
 def test_the_bad_tree_reports_every_error_of_every_file_together() -> None:
@@ -194,7 +307,9 @@ def test_github_actions_gets_annotations(good_tree: Path) -> None:
     assert result.code == 1
     annotations = [line for line in result.stderr.splitlines() if line.startswith("::error ")]
     assert len(annotations) == 1
-    assert annotations[0].startswith(f"::error file={good_tree / ALPHA},line=5,col=7::kind: 'pact' is not one of")
+    assert annotations[0].startswith(
+        f"::error file={good_tree / ALPHA},line=5,col=7::kind: 'pact' is not one of"
+    )
 
 
 def test_json_schema_in_the_repository_is_current() -> None:

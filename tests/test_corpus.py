@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import CONTENT, run_cli
 
 from atalaya.model import Corpus, load_corpus
 from atalaya.select import audiences_for, make_view
+from conftest import CONTENT, run_cli
 
 # What the seed articles name, by the id each has in content/instruments/
 SEED_INSTRUMENTS = {
@@ -28,7 +28,7 @@ SEED_INSTRUMENTS = {
 }
 BILATERAL_MINIMUM = 3
 OAS_MEMBER_STATES = set(
-    "AG AR BS BB BZ BO BR CA CL CO CR CU DM DO EC SV GD GT GY HT HN JM MX NI PA PY PE KN LC VC SR TT US UY VE".split()
+    ["AG", "AR", "BS", "BB", "BZ", "BO", "BR", "CA", "CL", "CO", "CR", "CU", "DM", "DO", "EC", "SV", "GD", "GT", "GY", "HT", "HN", "JM", "MX", "NI", "PA", "PY", "PE", "KN", "LC", "VC", "SR", "TT", "US", "UY", "VE"]
 )
 
 
@@ -46,7 +46,9 @@ def test_check_strict_passes_on_the_shipped_content() -> None:
 def test_every_seed_instrument_is_present_under_its_name(corpus: Corpus) -> None:
     for instrument_id, name in SEED_INSTRUMENTS.items():
         assert instrument_id in corpus.instruments, instrument_id
-        assert name.lower() in corpus.instruments[instrument_id].name.lower(), corpus.instruments[instrument_id].name
+        assert name.lower() in corpus.instruments[instrument_id].name.lower(), corpus.instruments[
+            instrument_id
+        ].name
 
 
 def test_the_corpus_has_at_least_18_instruments_and_three_bilateral_agreements(corpus: Corpus) -> None:
@@ -77,8 +79,17 @@ def test_the_unsupported_seed_claim_is_marked_disputed(corpus: Corpus) -> None:
 def test_every_file_carries_internal_and_restricted_items(corpus: Corpus) -> None:
     for instrument in corpus.instruments.values():
         levels = set()
-        for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations", "timeline",
-                      "members", "partners"):
+        for group in (
+            "summary",
+            "objectives",
+            "activities",
+            "challenges",
+            "assessment",
+            "recommendations",
+            "timeline",
+            "members",
+            "partners",
+        ):
             levels.update(item.release or instrument.release for item in getattr(instrument, group))
         assert {"internal", "restricted"} <= levels, instrument.id
 
@@ -88,7 +99,10 @@ def test_no_text_is_repeated_across_files(corpus: Corpus) -> None:
     for instrument in corpus.instruments.values():
         for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations"):
             for item in getattr(instrument, group):
-                assert item.text not in seen or seen[item.text] == instrument.id, (item.text, seen.get(item.text))
+                assert item.text not in seen or seen[item.text] == instrument.id, (
+                    item.text,
+                    seen.get(item.text),
+                )
                 seen[item.text] = instrument.id
 
 
@@ -112,7 +126,10 @@ def test_reference_data(corpus: Corpus) -> None:
         assert country.name.en and country.name.es and country.name.pt
     assert corpus.countries["BR"].name.pt == "Brasil"
     assert {a: corpus.audiences[a].clearance for a in corpus.audiences} == {
-        "executive": "restricted", "analyst": "restricted", "staff": "internal", "public": "public",
+        "executive": "restricted",
+        "analyst": "restricted",
+        "staff": "internal",
+        "public": "public",
     }
 
 

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from conftest import GOOD, ROOT, TEMPLATES, run_cli
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,9 @@ ALL_TARGETS = sorted(
 
 
 def snapshot(output: Path) -> dict[str, bytes]:
-    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()
+    }
 
 
 def manifest(output: Path) -> dict[str, object]:
@@ -96,29 +99,40 @@ def test_noop_rebuild_writes_nothing_and_imports_no_renderer(reference: Path, tm
         "heavy = [m for m in ('weasyprint', 'docx', 'fontTools') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
     assert {p: p.stat().st_mtime_ns for p in output.rglob("*")} == before
 
 
-def test_one_edit_rebuilds_that_instruments_documents_and_those_naming_it(reference: Path, tmp_path: Path) -> None:
+def test_one_edit_rebuilds_that_instruments_documents_and_those_naming_it(
+    reference: Path, tmp_path: Path
+) -> None:
     content = tmp_path / "content"
     shutil.copytree(GOOD, content)
     output = tmp_path / "output"
     shutil.copytree(reference, output)
     beta = content / "instruments" / "beta-forum.yaml"
-    beta.write_text(beta.read_text(encoding="utf-8").replace("has not met since 2018", "last met in 2018"), encoding="utf-8")
+    beta.write_text(
+        beta.read_text(encoding="utf-8").replace("has not met since 2018", "last met in 2018"),
+        encoding="utf-8",
+    )
     log = build(content, output, "-j", "2")
     rebuilt = sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
     assert rebuilt == [t for t in ALL_TARGETS if "beta-forum" in t]
     # renaming beta-forum changes what alpha-pact shows under "related": both are rebuilt
-    beta.write_text(beta.read_text(encoding="utf-8").replace("name: Beta Forum", "name: Beta Dialogue"), encoding="utf-8")
+    beta.write_text(
+        beta.read_text(encoding="utf-8").replace("name: Beta Forum", "name: Beta Dialogue"), encoding="utf-8"
+    )
     log = build(content, output, "-j", "2")
     rebuilt = sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
     assert rebuilt == ALL_TARGETS
 
 
-def test_same_inputs_give_identical_bytes_across_runs_clocks_time_zones_and_workers(reference: Path, tmp_path: Path) -> None:
+def test_same_inputs_give_identical_bytes_across_runs_clocks_time_zones_and_workers(
+    reference: Path, tmp_path: Path
+) -> None:
     time.sleep(1.1)  # a later second on the clock: nothing may depend on it
     other = tmp_path / "output"
     build(GOOD, other, "-j", "1", env={"TZ": "Asia/Kathmandu", "LANG": "pt_BR.UTF-8"})
@@ -130,7 +144,9 @@ def test_a_failing_target_is_named_and_loses_no_other_work(tmp_path: Path) -> No
     shutil.copytree(TEMPLATES, templates)
     executive = templates / "briefing" / "executive.html.j2"
     # inside a block: text outside blocks in a child template is never rendered
-    broken = executive.read_text(encoding="utf-8").replace("{% block closing %}", "{% block closing %}{{ view.no_such_field }}", 1)
+    broken = executive.read_text(encoding="utf-8").replace(
+        "{% block closing %}", "{% block closing %}{{ view.no_such_field }}", 1
+    )
     assert broken != executive.read_text(encoding="utf-8")
     executive.write_text(broken, encoding="utf-8")
     output = tmp_path / "output"
@@ -153,10 +169,12 @@ def test_content_errors_leave_the_last_good_build_untouched(reference: Path, tmp
     shutil.copytree(reference, output)
     before = snapshot(output)
     alpha = content / "instruments" / "alpha-pact.yaml"
-    alpha.write_text(alpha.read_text(encoding="utf-8").replace("kind: treaty", "kind: [treaty"), encoding="utf-8")
+    alpha.write_text(
+        alpha.read_text(encoding="utf-8").replace("kind: treaty", "kind: [treaty"), encoding="utf-8"
+    )
     result = run_cli("build", "--content", content, "--output", output, "--force")
     assert result.code == 1
-    assert result.stderr.startswith(f"{alpha}:5:7: ") or f"alpha-pact.yaml:" in result.stderr.splitlines()[0]
+    assert result.stderr.startswith(f"{alpha}:5:7: ") or "alpha-pact.yaml:" in result.stderr.splitlines()[0]
     assert snapshot(output) == before
 
 
@@ -164,11 +182,25 @@ def test_page_budget_is_enforced(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(GOOD, content)
     alpha = content / "instruments" / "alpha-pact.yaml"
-    many = "".join(f"  - Objective number {n} keeps the briefing long enough to need a second page.\n" for n in range(80))
-    alpha.write_text(alpha.read_text(encoding="utf-8").replace("objectives:\n", "objectives:\n" + many), encoding="utf-8")
+    many = "".join(
+        f"  - Objective number {n} keeps the briefing long enough to need a second page.\n"
+        for n in range(190)
+    )
+    alpha.write_text(
+        alpha.read_text(encoding="utf-8").replace("objectives:\n", "objectives:\n" + many), encoding="utf-8"
+    )
     result = run_cli(
-        "build", "--content", content, "--output", tmp_path / "out", "--audience", "public", "--format", "pdf",
-        "--instrument", "alpha-pact",
+        "build",
+        "--content",
+        content,
+        "--output",
+        tmp_path / "out",
+        "--audience",
+        "public",
+        "--format",
+        "pdf",
+        "--instrument",
+        "alpha-pact",
     )
     assert result.code == 1
     lines = [line for line in result.stderr.splitlines() if "page budget" in line]
@@ -178,14 +210,27 @@ def test_page_budget_is_enforced(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "public" / "alpha-pact.pdf").exists()
 
 
-def test_killed_builds_leave_only_valid_files_and_the_next_build_completes(reference: Path, tmp_path: Path) -> None:
+def test_killed_builds_leave_only_valid_files_and_the_next_build_completes(
+    reference: Path, tmp_path: Path
+) -> None:
     from pypdf import PdfReader
 
     output = tmp_path / "output"
     rng = random.Random(20261122)
     for _ in range(3):
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "build.py"), "build", "--content", str(GOOD), "--output", str(output), "-j", "2", "--force"],
+            [
+                sys.executable,
+                str(ROOT / "build.py"),
+                "build",
+                "--content",
+                str(GOOD),
+                "--output",
+                str(output),
+                "-j",
+                "2",
+                "--force",
+            ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -213,17 +258,21 @@ def test_killed_builds_leave_only_valid_files_and_the_next_build_completes(refer
     assert snapshot(output) == snapshot(reference)
 
 
-def test_shards_partition_the_targets_and_merge_into_the_one_shot_manifest(reference: Path, tmp_path: Path) -> None:
+def test_shards_partition_the_targets_and_merge_into_the_one_shot_manifest(
+    reference: Path, tmp_path: Path
+) -> None:
     shard_targets = []
     for k in (1, 2, 3):
         listed = run_cli("list", "--content", GOOD, "--shard", f"{k}/3")
         assert listed.code == 0
         shard_targets.append(listed.stdout.split())
         build(GOOD, tmp_path / f"shard{k}", "--shard", f"{k}/3")
-    assert sorted(sum(shard_targets, [])) == ALL_TARGETS
+    assert sorted(t for part in shard_targets for t in part) == ALL_TARGETS
     assert all(shard_targets)
     merged = tmp_path / "merged"
-    result = run_cli("merge", *(tmp_path / f"shard{k}" / "manifest.json" for k in (1, 2, 3)), "--output", merged)
+    result = run_cli(
+        "merge", *(tmp_path / f"shard{k}" / "manifest.json" for k in (1, 2, 3)), "--output", merged
+    )
     assert result.code == 0, result.stderr
     assert manifest(merged) == manifest(reference)
     for entry in manifest(merged)["targets"]:

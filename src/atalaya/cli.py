@@ -136,15 +136,24 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 
 
 content_option = click.option(
-    "--content", type=click.Path(path_type=Path, file_okay=False), default=Path("content"), show_default=True,
+    "--content",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("content"),
+    show_default=True,
     help="Content folder (audiences.yaml, countries.yaml, instruments/).",
 )
 templates_option = click.option(
-    "--templates", type=click.Path(path_type=Path, file_okay=False), default=Path("templates"), show_default=True,
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("templates"),
+    show_default=True,
     help="Templates folder (briefing/, memo/, partials/, assets/).",
 )
 output_option = click.option(
-    "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
     help="Output folder.",
 )
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -152,10 +161,22 @@ quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only warn
 
 
 def _filters(function: Any) -> Any:
-    function = click.option("--shard", callback=_shard, metavar="K/N", help="Only the K-th of N parts of the targets.")(function)
-    function = click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Only this format (repeatable).")(function)
-    function = click.option("--instrument", "instruments", multiple=True, metavar="ID", help="Only this instrument (repeatable).")(function)
-    function = click.option("--audience", "audiences", multiple=True, metavar="NAME", help="Only this audience (repeatable).")(function)
+    function = click.option(
+        "--shard", callback=_shard, metavar="K/N", help="Only the K-th of N parts of the targets."
+    )(function)
+    function = click.option(
+        "--format",
+        "formats",
+        multiple=True,
+        type=click.Choice(FORMATS),
+        help="Only this format (repeatable).",
+    )(function)
+    function = click.option(
+        "--instrument", "instruments", multiple=True, metavar="ID", help="Only this instrument (repeatable)."
+    )(function)
+    function = click.option(
+        "--audience", "audiences", multiple=True, metavar="NAME", help="Only this audience (repeatable)."
+    )(function)
     return function
 
 
@@ -173,12 +194,22 @@ def main(ctx: click.Context) -> None:
 @templates_option
 @output_option
 @_filters
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core)."
+)
 @click.option("--force", is_flag=True, help="Rebuild even what is up to date.")
 @click.option("--html", "keep_html", is_flag=True, help="Also keep each briefing's HTML as <id>.html.")
-@click.option("--paper", type=click.Choice(["A4", "Letter"], case_sensitive=False), help="Paper size (default: office.yaml's, else A4).")
+@click.option(
+    "--paper",
+    type=click.Choice(["A4", "Letter"], case_sensitive=False),
+    help="Paper size (default: office.yaml's, else A4).",
+)
 @click.option("--pdfa", is_flag=True, help="Write PDF/A-3b briefings for archiving.")
-@click.option("--reference-docx", type=click.Path(path_type=Path, dir_okay=False), help="Word document whose styles the memos take.")
+@click.option(
+    "--reference-docx",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Word document whose styles the memos take.",
+)
 @strict_option
 @quiet_option
 def build(
@@ -203,8 +234,17 @@ def build(
     from .engine import build as run_build
 
     request = Request(
-        content=content, templates=templates, output=output, audiences=audiences, instruments=instruments,
-        formats=formats, jobs=jobs, force=force, keep_html=keep_html, strict=strict, shard=shard,
+        content=content,
+        templates=templates,
+        output=output,
+        audiences=audiences,
+        instruments=instruments,
+        formats=formats,
+        jobs=jobs,
+        force=force,
+        keep_html=keep_html,
+        strict=strict,
+        shard=shard,
         options=Options(
             paper={"a4": "A4", "letter": "Letter"}[paper.lower()] if paper else "",
             pdf_variant="pdf/a-3b" if pdfa else None,
@@ -224,7 +264,8 @@ def build(
             return EXIT_ERRORS
         if not quiet:
             click.echo(
-                f"built {len(result.built)}, up to date {result.up_to_date}, in {time.perf_counter() - started:.1f} s",
+                f"built {len(result.built)}, up to date {result.up_to_date}, "
+                f"in {time.perf_counter() - started:.1f} s",
                 err=True,
             )
         return EXIT_OK
@@ -235,7 +276,8 @@ def build(
 @main.command()
 @content_option
 @click.option(
-    "--templates", type=click.Path(path_type=Path, file_okay=False),
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
     help="Also compile every template in this folder (build always does).",
 )
 @strict_option
@@ -247,7 +289,9 @@ def check(content: Path, templates: Path | None, strict: bool, quiet: bool) -> N
     def action() -> int:
         corpus = load_corpus(content)
         if strict and corpus.warnings:
-            raise ContentError([Diagnostic(w.path, w.line, w.col, f"{w.message} (--strict)") for w in corpus.warnings])
+            raise ContentError(
+                [Diagnostic(w.path, w.line, w.col, f"{w.message} (--strict)") for w in corpus.warnings]
+            )
         if templates is not None:
             from .engine import check_templates
             from .render import TemplateSet
@@ -282,8 +326,13 @@ def list_command(
 
     def action() -> int:
         request = Request(
-            content=content, templates=Path("templates"), output=Path("output"), audiences=audiences,
-            instruments=instruments, formats=formats, shard=shard,
+            content=content,
+            templates=Path("templates"),
+            output=Path("output"),
+            audiences=audiences,
+            instruments=instruments,
+            formats=formats,
+            shard=shard,
         )
         _, targets = list_targets(request)
         if as_json:
@@ -330,7 +379,9 @@ def merge(manifests: tuple[Path, ...], output: Path) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("schema"), show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("schema"), show_default=True
+)
 @click.option("--check", "check_only", is_flag=True, help="Fail if the files on disk differ from the schema.")
 def schema(out: Path, check_only: bool) -> None:
     """Write the content's JSON Schemas (for editors' yaml-language-server `$schema`)."""
@@ -358,7 +409,9 @@ def schema(out: Path, check_only: bool) -> None:
 @main.command()
 @content_option
 @output_option
-@click.option("--previous", type=click.Path(path_type=Path, dir_okay=False), help="The previous run's manifest.json.")
+@click.option(
+    "--previous", type=click.Path(path_type=Path, dir_okay=False), help="The previous run's manifest.json."
+)
 def summary(content: Path, output: Path, previous: Path | None) -> None:
     """Print a Markdown summary of the output (for $GITHUB_STEP_SUMMARY)."""
     from .engine import Request, load_checked

@@ -142,7 +142,9 @@ class _Worker:
                 from .write_docx import DocxWriter
 
                 self._docx = DocxWriter(
-                    self.templates, reference_docx=self.job.options.reference_docx, paper=self.job.options.paper
+                    self.templates,
+                    reference_docx=self.job.options.reference_docx,
+                    paper=self.job.options.paper,
                 )
             memo = self._docx.render(view)
             return _TargetResult(target, memo.data, None, None, tuple(memo.warnings))
@@ -177,7 +179,9 @@ def check_templates(templates: TemplateSet) -> None:
         try:
             templates.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            errors.append(Diagnostic(_shown(path), exc.lineno or 1, 1, exc.message or "template syntax error"))
+            errors.append(
+                Diagnostic(_shown(path), exc.lineno or 1, 1, exc.message or "template syntax error")
+            )
     if errors:
         raise TemplateError(errors)
 
@@ -227,13 +231,17 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     corpus = load_checked(request)
     result.warnings.extend(corpus.warnings)
     validate_filters(corpus, request)
-    request = replace(request, options=replace(request.options, paper=request.options.paper or corpus.office.paper))
+    request = replace(
+        request, options=replace(request.options, paper=request.options.paper or corpus.office.paper)
+    )
     templates = TemplateSet(request.templates)
     if not request.templates.is_dir():
         raise TemplateError(Diagnostic(_shown(request.templates), 0, 0, "templates folder not found"))
     check_templates(templates)
     if request.options.reference_docx is not None and not request.options.reference_docx.is_file():
-        raise BuildError(Diagnostic(_shown(request.options.reference_docx), 0, 0, "reference document not found"))
+        raise BuildError(
+            Diagnostic(_shown(request.options.reference_docx), 0, 0, "reference document not found")
+        )
 
     targets = plan_targets(
         corpus,
@@ -269,7 +277,9 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         instrument_file = _instrument_path(corpus, target.instrument)
         if outcome.bug is not None:
             result.bugs.append(f"while building {target.name}:\n{outcome.bug}")
-            reporter.failed(target, [Diagnostic(instrument_file, 0, 0, f"internal error building {target.name}")])
+            reporter.failed(
+                target, [Diagnostic(instrument_file, 0, 0, f"internal error building {target.name}")]
+            )
             _keep_previous(manifest, previous, target, request)
             continue
         diagnostics = [
@@ -291,8 +301,8 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
                     instrument_file,
                     1,
                     1,
-                    f"the {target.audience} briefing runs to {outcome.pages} pages; its page budget is {budget}"
-                    f" (building {target.name})",
+                    f"the {target.audience} briefing runs to {outcome.pages} pages; "
+                    f"its page budget is {budget} (building {target.name})",
                 )
             )
         if diagnostics or outcome.data is None:
@@ -315,7 +325,11 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
             input_hash=hashes[target],
         )
         result.built.append(target.name)
-        detail = f"{outcome.pages} page{'s' if outcome.pages != 1 else ''}" if outcome.pages else f"{len(outcome.data):,} bytes"
+        detail = (
+            f"{outcome.pages} page{'s' if outcome.pages != 1 else ''}"
+            if outcome.pages
+            else f"{len(outcome.data):,} bytes"
+        )
         reporter.done(target, detail)
     reporter.finish()
 
@@ -405,7 +419,12 @@ def clean(output: Path) -> int:
     entries = list(output.iterdir())
     if entries and not (output / MANIFEST_NAME).exists():
         raise BuildError(
-            Diagnostic(_shown(output), 0, 0, f"has no {MANIFEST_NAME}; refusing to delete a folder this tool did not make")
+            Diagnostic(
+                _shown(output),
+                0,
+                0,
+                f"has no {MANIFEST_NAME}; refusing to delete a folder this tool did not make",
+            )
         )
     count = sum(1 for p in output.rglob("*") if p.is_file())
     shutil.rmtree(output)
@@ -420,12 +439,18 @@ def merge_manifests(manifests: Iterable[Path], output: Path) -> Manifest:
     for manifest_path in manifests:
         shard = Manifest.read_strict(manifest_path)
         if merged.tools and shard.tools and shard.tools != merged.tools:
-            errors.append(Diagnostic(_shown(manifest_path), 1, 1, "built with different tool versions than the other shards"))
+            errors.append(
+                Diagnostic(
+                    _shown(manifest_path), 1, 1, "built with different tool versions than the other shards"
+                )
+            )
         merged.tools = merged.tools or shard.tools
         for name, entry in shard.entries.items():
             source = manifest_path.parent / entry.path
             if _sha256_file(source) != entry.sha256:
-                errors.append(Diagnostic(_shown(source), 0, 0, "missing or does not match its manifest entry"))
+                errors.append(
+                    Diagnostic(_shown(source), 0, 0, "missing or does not match its manifest entry")
+                )
                 continue
             existing = merged.entries.get(name)
             if existing is not None and existing.sha256 != entry.sha256:

@@ -36,13 +36,19 @@ BADGE_GAP = 3.0
 MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
 
-# Advance widths (in em) of Source Sans Pro, rounded: enough to keep labels from colliding.
-_WIDE = {" ": 0.2, "1": 0.5, "J": 0.4, "M": 0.78, "m": 0.8, "S": 0.53, "O": 0.66, "N": 0.65, "D": 0.62}
+# Advance widths (em) of Source Sans Pro Regular for the characters labels use (from its hmtx table);
+# Semibold is about 3% wider. Anything else counts as 0.55 em.
+_ADVANCE = {
+    " ": 0.2, ":": 0.249, "A": 0.544, "D": 0.615, "F": 0.494, "J": 0.48, "M": 0.727, "N": 0.647,
+    "O": 0.664, "S": 0.534, "a": 0.504, "b": 0.553, "c": 0.456, "d": 0.555, "e": 0.496, "g": 0.504,
+    "h": 0.544, "k": 0.495, "l": 0.255, "m": 0.829, "n": 0.547, "o": 0.542, "p": 0.555, "r": 0.347,
+    "t": 0.338, "u": 0.544, "v": 0.467, "w": 0.718, "y": 0.467,
+    **dict.fromkeys("0123456789", 0.497),
+}  # fmt: skip
 
 
 def _text_width(text: str, size: float, *, bold: bool = False) -> float:
-    em = sum(_WIDE.get(char, 0.51 if char.isdigit() else 0.5) for char in text)
-    return em * size * (1.04 if bold else 1.0)
+    return sum(_ADVANCE.get(char, 0.55) for char in text) * size * (1.035 if bold else 1.0)
 
 
 def _badge_width(number: int) -> float:
@@ -110,18 +116,17 @@ def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) ->
             # Every level is taken here: reuse the level whose last label ends furthest to the left.
             level = min(range(MAX_LEVELS), key=lambda i: (max((b for _, b in rows[i]), default=0.0), i))
         rows[level].append((left, right))
-        placed.append(
-            _Placed(number, x, left, right, level, date_text, when.day is not None)
-        )
+        placed.append(_Placed(number, x, left, right, level, date_text, when.day is not None))
     return placed
 
 
 def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
     """The view's dated timeline events as an inline SVG figure, numbered like the events table."""
-    items = [item for item in (view.timeline if events is None else events) if item.date is not None]
-    if not items:
+    source = view.timeline if events is None else events
+    # Numbered by position in the whole list, as the events table numbers them.
+    dated = [(index + 1, item.date) for index, item in enumerate(source) if item.date is not None]
+    if not dated:
         return Markup("")
-    dated = [(index + 1, item.date) for index, item in enumerate(items) if item.date is not None]
     times = [position(when) for _, when in dated]
     low, high = min(times), max(times)
     span = high - low
@@ -143,11 +148,10 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
     partial = any(not p.exact for p in placed)
     height = ticks_y + (18 if partial else 6)
 
-    first, last = dated[0][1], dated[-1][1]
+    first, last = min(when.year for _, when in dated), max(when.year for _, when in dated)
     count = len(dated)
-    title = (
-        f"Timeline of {view.name}: {count} dated event{'s' if count != 1 else ''}"
-        + (f" from {first.year} to {last.year}" if first.year != last.year else f" in {first.year}")
+    title = f"Timeline of {view.name}: {count} dated event{'s' if count != 1 else ''}" + (
+        f" from {first} to {last}" if first != last else f" in {first}"
     )
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-figure" role="img" '
@@ -215,4 +219,5 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
             f'text-anchor="end">{legend}</text>'
         )
     out.append("</svg>")
-    return Markup("".join(out))
+    # Safe: every piece of text above went through escape(); the rest is markup written here.
+    return Markup("".join(out))  # noqa: S704

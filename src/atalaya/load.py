@@ -8,6 +8,7 @@ YAML 1.1 surprises cannot silently change content.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,26 @@ MAX_DEPTH = 12
 
 PathKey = tuple[str | int, ...]
 NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+
+MAX_SHOWN_CHARS = 80
+# What may not reach a one-line message verbatim: C0/C1 controls (newlines, ESC), line and paragraph
+# separators, bidirectional controls and lone surrogates.
+_UNSHOWABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A value from a file as it may appear inside a message: on one line, inert on a terminal, short.
+
+    Control, line-breaking and bidirectional characters are written as escapes (so a value can neither
+    split a `path:line:col: message` line nor drive the terminal) and a long value is cut short.
+    """
+    text = str(value)
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text):,} characters)"
+    return _UNSHOWABLE.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 
 @dataclass
@@ -60,8 +81,11 @@ class Document:
         return Diagnostic(self.path, line, col, message)
 
 
+_Parser: Any
 try:  # libyaml's parser when present: the same events, several times faster
-    from yaml.cyaml import CParser as _Parser
+    from yaml import _yaml
+
+    _Parser = _yaml.CParser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = None
 
@@ -91,7 +115,7 @@ class _Composer:
         self.errors: list[Diagnostic] = []
         self.depth = 0
 
-    def fail(self, event: Event, message: str) -> ContentError:
+    def fail(self, event: Any, message: str) -> ContentError:
         return ContentError(
             Diagnostic(self.document.path, event.start_mark.line + 1, event.start_mark.column + 1, message)
         )
@@ -113,7 +137,7 @@ class _Composer:
         if event.anchor is not None:
             raise self.fail(event, "anchors (&name) are not allowed; write the value out")
         if event.tag is not None and event.tag != "!":
-            raise self.fail(event, f"tag {event.tag} is not allowed")
+            raise self.fail(event, f"tag {shown(event.tag)} is not allowed")
 
     def compose(self, event: Any, path: PathKey) -> Any:
         kind = type(event)
@@ -161,7 +185,7 @@ class _Composer:
                 raise self.fail(key_event, "mapping keys must be plain text")
             if key_event.anchor is not None or key_event.tag is not None:
                 self.check_node(key_event)
-            mark = key_event.start_mark
+            mark: Any = key_event.start_mark
             key_at = (mark.line + 1, mark.column + 1)
             key = key_event.value
             if key == "<<" and key_event.implicit[0]:
@@ -174,7 +198,8 @@ class _Composer:
                     Diagnostic(
                         document.path,
                         *key_at,
-                        f"duplicate key '{key}' (first defined at line {first_line}, column {first_col})",
+                        f"duplicate key '{shown(key)}' "
+                        f"(first defined at line {first_line}, column {first_col})",
                     )
                 )
                 self.compose(value_event, (*path, f"<duplicate {key}>"))
@@ -213,9 +238,7 @@ def load_text(raw: bytes, display_path: str) -> Document:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
-    ):
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise ContentError(Diagnostic(display_path, 1, 1, "file is empty"))
 
     document = Document(display_path, None)

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from .errors import ContentError, Diagnostic, Severity
-from .load import Document, PathKey, load_file
+from .load import Document, PathKey, load_file, shown
 
 LEVELS: tuple[str, ...] = ("public", "internal", "restricted")
 Level = Literal["public", "internal", "restricted"]
@@ -139,16 +139,16 @@ class PartialDate:
             raise ValueError("expected a date as YYYY-MM-DD, YYYY-MM or YYYY")
         match = _PARTIAL_DATE.match(value.strip())
         if not match:
-            raise ValueError(f"'{value}' is not a date as YYYY-MM-DD, YYYY-MM or YYYY")
+            raise ValueError(f"'{shown(value)}' is not a date as YYYY-MM-DD, YYYY-MM or YYYY")
         year, month, day = (int(g) if g else None for g in match.groups())
         assert year is not None
         if month is not None and not 1 <= month <= 12:
-            raise ValueError(f"'{value}' has no month {month}")
+            raise ValueError(f"'{shown(value)}' has no month {month}")
         if day is not None:
             try:
                 date(year, month or 1, day)
             except ValueError:
-                raise ValueError(f"'{value}' is not a real calendar date") from None
+                raise ValueError(f"'{shown(value)}' is not a real calendar date") from None
         return cls(year, month, day)
 
     @property
@@ -193,8 +193,8 @@ def _parse_full_date(value: Any) -> date:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"'{value}' is not a real calendar date") from None
-    raise ValueError(f"'{value}' is not a full date as YYYY-MM-DD")
+            raise ValueError(f"'{shown(value)}' is not a real calendar date") from None
+    raise ValueError(f"'{shown(value)}' is not a full date as YYYY-MM-DD")
 
 
 FullDate = Annotated[
@@ -325,8 +325,12 @@ class Instrument(BaseModel):
                 "anyOf": [
                     {"type": "string", "minLength": 1},
                     Prose.model_json_schema(),
-                    {"type": "array", "minItems": 1, "maxItems": 10,
-                     "items": {"anyOf": [{"type": "string", "minLength": 1}, Prose.model_json_schema()]}},
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 10,
+                        "items": {"anyOf": [{"type": "string", "minLength": 1}, Prose.model_json_schema()]},
+                    },
                 ]
             }
         ),
@@ -415,7 +419,7 @@ def _dotted(loc: Iterable[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{shown(part)}" if out else shown(part)
     return out
 
 
@@ -473,16 +477,18 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
             key = str(loc[-1])
             allowed = _allowed_keys(_model_at(model, loc[:-1]))
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            message = f"unknown key '{key}'" + (f" in {where}" if where else "")
-            message += f"; did you mean '{hint[0]}'?" if hint else (
-                f"; expected one of: {', '.join(allowed)}" if allowed else ""
+            message = f"unknown key '{shown(key)}'" + (f" in {where}" if where else "")
+            message += (
+                f"; did you mean '{hint[0]}'?"
+                if hint
+                else (f"; expected one of: {', '.join(allowed)}" if allowed else "")
             )
             found.append(document.diagnostic(loc, message, key=True))
         elif kind == "literal_error":
             expected = error.get("ctx", {}).get("expected", "")
             found.append(
                 document.diagnostic(
-                    loc, f"{_dotted(loc)}: '{error['input']}' is not one of {expected}"
+                    loc, f"{_dotted(loc)}: '{shown(error['input'])}' is not one of {expected}"
                 )
             )
         elif kind == "string_pattern_mismatch":
@@ -494,7 +500,7 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
             message = error["msg"]
             message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
             if kind != "value_error" and isinstance(error.get("input"), str):
-                message += f" (got '{error['input']}')"
+                message += f" (got '{shown(error['input'])}')"
             found.append(document.diagnostic(loc, f"{_dotted(loc)}: {message}" if loc else message))
     return found
 
@@ -502,12 +508,12 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
 def _pattern_message(loc: tuple[str | int, ...], value: Any, *, country_key: bool = False) -> str:
     last = next((p for p in reversed(loc) if isinstance(p, str)), "")
     if last == "country" or country_key:
-        return f"'{value}' is not an ISO 3166-1 alpha-2 code (two capital letters)"
+        return f"'{shown(value)}' is not an ISO 3166-1 alpha-2 code (two capital letters)"
     if last == "url":
-        return f"'{value}' is not an http(s) URL"
+        return f"'{shown(value)}' is not an http(s) URL"
     if last == "language":
-        return f"'{value}' is not a BCP 47 language tag"
-    return f"'{value}' must be lower-case letters, digits and single hyphens"
+        return f"'{shown(value)}' is not a BCP 47 language tag"
+    return f"'{shown(value)}' must be lower-case letters, digits and single hyphens"
 
 
 def _validate(document: Document, model: type[BaseModel], errors: list[Diagnostic]) -> Any:
@@ -655,14 +661,19 @@ def _cross_check(
             yield doc.diagnostic(("sources", index, "key"), f"source key '{source.key}' is used twice")
         source_keys.setdefault(source.key, index)
     if not instrument.sources:
-        yield _warning(doc, ("sources",) if "sources" in doc.data else ("id",), "no sources: every file needs at least one")
+        yield _warning(
+            doc,
+            ("sources",) if "sources" in doc.data else ("id",),
+            "no sources: every file needs at least one",
+        )
 
     seen_members: set[str] = set()
     for group in ("members", "partners"):
         for index, entry in enumerate(getattr(instrument, group)):
             if entry.country not in countries:
                 yield doc.diagnostic(
-                    (group, index, "country"), f"{group}[{index}].country: unknown country '{entry.country}' (not in countries.yaml)"
+                    (group, index, "country"),
+                    f"{group}[{index}].country: unknown country '{entry.country}' (not in countries.yaml)",
                 )
             if entry.country in seen_members:
                 yield doc.diagnostic((group, index, "country"), f"country '{entry.country}' is listed twice")
@@ -676,10 +687,14 @@ def _cross_check(
         for key in ("joined", "left"):
             value = getattr(member, key)
             if value is not None and as_of < value:
-                yield doc.diagnostic(("members", index, key), f"members[{index}].{key} {value} is after as_of {as_of}")
+                yield doc.diagnostic(
+                    ("members", index, key), f"members[{index}].{key} {value} is after as_of {as_of}"
+                )
 
     if instrument.established and instrument.in_force and instrument.in_force < instrument.established:
-        yield doc.diagnostic(("in_force",), f"in_force {instrument.in_force} is before established {instrument.established}")
+        yield doc.diagnostic(
+            ("in_force",), f"in_force {instrument.in_force} is before established {instrument.established}"
+        )
     for key, value in (
         ("established", instrument.established),
         ("in_force", instrument.in_force),
@@ -687,14 +702,22 @@ def _cross_check(
         if value is not None and as_of < value:
             yield doc.diagnostic((key,), f"{key} {value} is after as_of {as_of}")
     if instrument.status.since is not None and as_of < instrument.status.since:
-        yield doc.diagnostic(("status", "since"), f"status.since {instrument.status.since} is after as_of {as_of}")
+        yield doc.diagnostic(
+            ("status", "since"), f"status.since {instrument.status.since} is after as_of {as_of}"
+        )
 
     previous: PartialDate | None = None
     for index, event in enumerate(instrument.timeline):
         if as_of < event.date:
-            yield doc.diagnostic(("timeline", index, "date"), f"timeline[{index}].date {event.date} is after as_of {as_of}")
+            yield doc.diagnostic(
+                ("timeline", index, "date"), f"timeline[{index}].date {event.date} is after as_of {as_of}"
+            )
         if previous is not None and event.date < previous:
-            yield _warning(doc, ("timeline", index, "date"), f"timeline[{index}].date {event.date} is out of order (after {previous})")
+            yield _warning(
+                doc,
+                ("timeline", index, "date"),
+                f"timeline[{index}].date {event.date} is out of order (after {previous})",
+            )
         previous = event.date
 
     for index, related_id in enumerate(instrument.related):
@@ -704,7 +727,8 @@ def _cross_check(
             hint = difflib.get_close_matches(related_id, sorted(known_ids), n=1)
             yield doc.diagnostic(
                 ("related", index),
-                f"related[{index}]: unknown instrument '{related_id}'" + (f"; did you mean '{hint[0]}'?" if hint else ""),
+                f"related[{index}]: unknown instrument '{related_id}'"
+                + (f"; did you mean '{hint[0]}'?" if hint else ""),
             )
     if len(set(instrument.related)) != len(instrument.related):
         yield doc.diagnostic(("related",), "related lists an instrument twice")
@@ -717,15 +741,26 @@ def _cross_check(
     age = (today - instrument.as_of).days
     if age > office.stale_after_days:
         yield _warning(
-            doc, ("as_of",), f"not reviewed for {age} days (as_of {instrument.as_of}; limit {office.stale_after_days})"
+            doc,
+            ("as_of",),
+            f"not reviewed for {age} days (as_of {instrument.as_of}; limit {office.stale_after_days})",
         )
     elif age < 0:
         yield _warning(doc, ("as_of",), f"as_of {instrument.as_of} is in the future")
 
 
 def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, list[str]]]:
-    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations", "timeline",
-                  "members", "partners"):
+    for group in (
+        "summary",
+        "objectives",
+        "activities",
+        "challenges",
+        "assessment",
+        "recommendations",
+        "timeline",
+        "members",
+        "partners",
+    ):
         for index, item in enumerate(getattr(instrument, group)):
             if item.cite:
                 yield (group, index), item.cite

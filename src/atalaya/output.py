@@ -46,7 +46,7 @@ class OutputWriter:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temp, target)
+            temp.replace(target)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()

@@ -1,4 +1,4 @@
-"""Turn a validated corpus and the command line's filters into build targets, their input hashes and the manifest.
+"""Turn a validated corpus and the command line's filters into targets, their input hashes and the manifest.
 
 A target is one instrument x audience x format. Its input hash covers everything its bytes depend on: the
 instrument's file, the shared content files, the names of the instruments it lists as related, the
@@ -24,8 +24,16 @@ FORMATS = ("pdf", "docx")
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 TOOL_PACKAGES = (
-    "weasyprint", "pydyf", "fonttools", "python-docx", "lxml", "jinja2", "pydantic", "pyyaml",
-    "font-source-serif-pro", "font-source-sans-pro",
+    "weasyprint",
+    "pydyf",
+    "fonttools",
+    "python-docx",
+    "lxml",
+    "jinja2",
+    "pydantic",
+    "pyyaml",
+    "font-source-serif-pro",
+    "font-source-sans-pro",
 )
 # Cost of a target relative to a DOCX memo: schedule the slow ones first so workers finish together.
 COST = {"pdf": 4, "docx": 1}
@@ -135,7 +143,7 @@ def plan_targets(
     formats: Iterable[str] = (),
     shard: tuple[int, int] | None = None,
 ) -> list[Target]:
-    """Every target the filters select, in a stable order; with `shard` (K, N), only every N-th from the K-th."""
+    """Every target the filters select, in a stable order; with `shard` (K, N), every N-th from the K-th."""
     wanted_audiences = set(audiences) or set(corpus.audiences)
     wanted_instruments = set(instruments) or set(corpus.instruments)
     wanted_formats = set(formats) or set(FORMATS)
@@ -178,15 +186,11 @@ class InputHasher:
     def __init__(self, corpus: Corpus, templates_root: Path, options: Options) -> None:
         self.corpus = corpus
         lock = _lock_file()
-        shared_files = [
-            corpus.root / name for name in ("office.yaml", "audiences.yaml", "countries.yaml")
-        ]
+        shared_files = [corpus.root / name for name in ("office.yaml", "audiences.yaml", "countries.yaml")]
         self.base = _digest(
             json.dumps(tool_versions(), sort_keys=True),
             lock.read_bytes() if lock else b"no lock",
-            json.dumps(
-                {"paper": options.paper, "pdf_variant": options.pdf_variant}, sort_keys=True
-            ),
+            json.dumps({"paper": options.paper, "pdf_variant": options.pdf_variant}, sort_keys=True),
             *(p.read_bytes() if p.exists() else b"" for p in shared_files),
         )
         template_files = sorted(p for p in templates_root.rglob("*") if p.is_file())
@@ -196,7 +200,9 @@ class InputHasher:
             top = relative.split("/", 1)[0]
             if top == "index.html.j2":  # the index page is not part of any document
                 continue
-            formats = ["docx"] if top == "memo" else ["pdf"] if top in ("briefing", "assets") else list(FORMATS)
+            formats = (
+                ["docx"] if top == "memo" else ["pdf"] if top in ("briefing", "assets") else list(FORMATS)
+            )
             for fmt in formats:
                 by_format[fmt].extend([relative, path.read_bytes()])
         if options.reference_docx is not None:
@@ -208,7 +214,12 @@ class InputHasher:
             path = instrument_files[instrument_id]
             related = [
                 json.dumps(
-                    [rid, corpus.instruments[rid].name, corpus.instruments[rid].acronym, corpus.instruments[rid].release]
+                    [
+                        rid,
+                        corpus.instruments[rid].name,
+                        corpus.instruments[rid].acronym,
+                        corpus.instruments[rid].release,
+                    ]
                 )
                 for rid in instrument.related
                 if rid in corpus.instruments
@@ -219,4 +230,3 @@ class InputHasher:
         return _digest(
             self.base, self.templates[target.format], self.instruments[target.instrument], target.name
         )
-

@@ -18,8 +18,18 @@ from .model import PartialDate
 from .select import View
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 KIND_LABELS = {
     "treaty": "Treaty",
@@ -86,7 +96,9 @@ class TemplateSet:
             return template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             where = exc.filename or exc.name or names[-1]
-            raise TemplateError(Diagnostic(_shown(where, self.root), exc.lineno or 1, 1, exc.message or "syntax error")) from None
+            raise TemplateError(
+                Diagnostic(_shown(where, self.root), exc.lineno or 1, 1, exc.message or "syntax error")
+            ) from None
         except jinja2.TemplatesNotFound:
             raise TemplateError(
                 Diagnostic(str(self.root), 0, 0, f"no template found: tried {', '.join(names)}")

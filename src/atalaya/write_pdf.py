@@ -1,4 +1,4 @@
-"""Turn an audience `View` into PDF bytes: briefing HTML from the templates, laid out and written by WeasyPrint.
+"""Turn an audience `View` into PDF bytes: briefing HTML from the templates, laid out by WeasyPrint.
 
 One `PdfWriter` lives in each worker process. It parses the stylesheets once, keeps one font configuration
 holding exactly the font files the briefing uses (declared by @font-face from the font packages' own file
@@ -13,6 +13,8 @@ of the content, so the same view gives the same bytes whatever the clock says.
 
 from __future__ import annotations
 
+import importlib.resources
+import io
 import logging
 import mimetypes
 import os
@@ -29,7 +31,7 @@ from urllib.request import url2pathname
 
 import font_source_sans_pro
 import font_source_serif_pro
-import pydyf
+import pydyf  # type: ignore[import-untyped]  # pydyf ships no type hints
 
 from .errors import BuildError, Diagnostic, UsageError
 from .render import TemplateSet
@@ -40,6 +42,7 @@ with warnings.catch_warnings():
     # as an environment note (`PdfWriter.environment_notes`) instead.
     warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
     from weasyprint import CSS, HTML
+    from weasyprint.css import ColorProfile
     from weasyprint.css.counters import CounterStyle
     from weasyprint.pdf import VARIANTS
     from weasyprint.text.ffi import harfbuzz_subset
@@ -51,6 +54,7 @@ FIT_LEVELS = 4
 """How many tighter settings (`fit-1`...) the writer tries before a briefing is over its page budget."""
 
 _STYLES = {0: "normal", 1: "oblique", 2: "italic"}
+_SRGB = "srgb-icc"
 
 SERIF = "Source Serif Pro"
 SANS = "Source Sans Pro"
@@ -95,8 +99,13 @@ def font_faces() -> tuple[FontFace, ...]:
         path = (folders[family] / filename).resolve()
         if not path.is_file():
             raise BuildError(
-                Diagnostic(str(path), 0, 0, f"font file for {family} {weight} {style} not found; "
-                           "reinstall the font-source-serif-pro and font-source-sans-pro packages")
+                Diagnostic(
+                    str(path),
+                    0,
+                    0,
+                    f"font file for {family} {weight} {style} not found; "
+                    "reinstall the font-source-serif-pro and font-source-sans-pro packages",
+                )
             )
         faces.append(FontFace(family, weight, style, path))
     return tuple(faces)
@@ -125,7 +134,7 @@ class LaidOut:
     warnings: tuple[str, ...]
 
 
-class RefusedURL(FatalURLFetchingError):
+class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]  # weasyprint ships no type hints
     """A fetch the briefing is not allowed to make; stops the render."""
 
     def __init__(self, url: str, reason: str) -> None:
@@ -141,7 +150,8 @@ class LockedFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no ty
         super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, fail_on_errors=True)
         self.assets = assets.resolve()
         self.files = files
-        self.refused: list[str] = []
+        self.refused: list[RefusedURL] = []
+        """Every refusal, including those a part of WeasyPrint swallows (SVG drawing logs and goes on)."""
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
@@ -157,14 +167,20 @@ class LockedFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no ty
                 return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
             if path.is_relative_to(self.assets):
                 self._refuse(url, f"no such file in {self.assets}")
-            self._refuse(url, f"only data: URLs, the briefing fonts and files under {self.assets} may be loaded")
-        self._refuse(url, "briefings load nothing over the network; only data: URLs, the briefing fonts "
-                     f"and files under {self.assets} may be loaded")
+            self._refuse(
+                url, f"only data: URLs, the briefing fonts and files under {self.assets} may be loaded"
+            )
+        self._refuse(
+            url,
+            "briefings load nothing over the network; only data: URLs, the briefing fonts "
+            f"and files under {self.assets} may be loaded",
+        )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _refuse(self, url: str, reason: str) -> None:
-        self.refused.append(url)
-        raise RefusedURL(url, reason)
+        refusal = RefusedURL(url, reason)
+        self.refused.append(refusal)
+        raise refusal
 
 
 # Notices about the machine rather than the document (WeasyPrint subsets with fontTools when the
@@ -180,7 +196,7 @@ class _Collect(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if not _ENVIRONMENT_NOTICES.match(message):
-            self.messages.append(f"{record.levelname.lower()}: {message}")
+            self.messages.append(message)
 
 
 @contextmanager
@@ -209,8 +225,11 @@ def _source_date_epoch(epoch: int) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def _target(view: View) -> str:
-    return f"{view.audience_name}/{view.id}.pdf"
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 class PdfWriter:
@@ -232,6 +251,12 @@ class PdfWriter:
         self.base_url = assets.resolve().as_uri() + "/"
         self.font_config = FontConfiguration()
         self.counter_style = CounterStyle()
+        self.color_profiles: dict[str, Any] = {}
+        if pdf_variant is not None and VARIANTS[pdf_variant][1].get("output_intent") == "srgb":
+            # The sRGB output intent PDF/A needs, read once and closed (WeasyPrint's own 'srgb' intent
+            # opens the profile file per document and never closes it).
+            icc = (importlib.resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+            self.color_profiles[_SRGB] = _FixedProfile(icc)
         stylesheet = templates.root / "briefing" / "briefing.css"
         sources = [font_face_css(self.faces)]
         if stylesheet.is_file():
@@ -250,14 +275,27 @@ class PdfWriter:
                     for source in sources
                 ]
             except FatalURLFetchingError as exc:
-                raise BuildError(Diagnostic(str(stylesheet), 0, 0, str(exc))) from None
+                raise BuildError(Diagnostic(_shown(stylesheet), 0, 0, str(exc))) from None
         self.stylesheet_warnings = tuple(messages)
-        """What WeasyPrint said about the stylesheets (unknown properties, ...), once per writer."""
-        self.environment_notes: tuple[str, ...] = () if harfbuzz_subset is not None else (
-            "the HarfBuzz subsetting library is not installed (Debian: libharfbuzz-subset0); WeasyPrint "
-            "subsets fonts with fontTools instead, several times slower",
+        """What WeasyPrint said about the stylesheets (unknown properties, ...): parsed once, but returned
+        with every document's warnings, since every document is drawn with them."""
+        self.environment_notes: tuple[str, ...] = (
+            ()
+            if harfbuzz_subset is not None
+            else (
+                "the HarfBuzz subsetting library is not installed (Debian: libharfbuzz-subset0); WeasyPrint "
+                "subsets fonts with fontTools instead, several times slower",
+            )
         )
         """What the machine lacks for speed; not problems of any document."""
+
+    def _refusal(self, message: str) -> BuildError:
+        """A refused fetch: only templates can ask for one (content is always escaped text)."""
+        return BuildError(Diagnostic(_shown(self.templates.root), 0, 0, message))
+
+    def _check_refusals(self) -> None:
+        if self.fetcher.refused:
+            raise self._refusal(str(self.fetcher.refused[0]))
 
     def _font_problems(self, document: Any) -> list[str]:
         """Faces drawn that the briefing does not declare: fontconfig fallbacks or synthesized styles."""
@@ -268,26 +306,31 @@ class PdfWriter:
             style = _STYLES.get(font.style, "normal")
             if font.family not in families:
                 problems.add(
-                    f"warning: characters missing from {SERIF} and {SANS} were drawn with {font.family} "
+                    f"characters missing from {SERIF} and {SANS} were drawn with {font.family} "
                     "(found by fontconfig)"
                 )
             elif (font.family, font.weight, style) not in declared:
                 problems.add(
-                    f"warning: {font.family} {font.weight} {style} is not declared; Pango synthesized it "
+                    f"{font.family} {font.weight} {style} is not declared; Pango synthesized it "
                     "(use a declared weight and style)"
                 )
         return sorted(problems)
 
     def _options(self) -> dict[str, Any]:
-        return {"pdf_variant": self.pdf_variant, "pdf_tags": True, "pdf_identifier": True}
+        options: dict[str, Any] = {"pdf_variant": self.pdf_variant, "pdf_tags": True, "pdf_identifier": True}
+        if self.color_profiles:
+            options["output_intent"] = _SRGB
+        return options
 
     def layout(self, view: View) -> LaidOut:
         """Lay the view out within its audience's page budget, tightening the setting when it overflows.
 
-        Raises `BuildError` when even the tightest setting overflows, or when the document tries to load
+        When even the tightest setting overflows, that layout is returned: the caller enforces the budget
+        (it knows which content file to blame). Raises `BuildError` when the document tries to load
         anything the fetcher refuses.
         """
         budget = view.audience.page_budget
+        self.fetcher.refused.clear()
         with _captured_warnings() as messages:
             try:
                 for fit in range(FIT_LEVELS):
@@ -296,23 +339,15 @@ class PdfWriter:
                     document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                         font_config=self.font_config,
                         counter_style=self.counter_style,
+                        color_profiles=self.color_profiles,
                         stylesheets=self.stylesheets,
                         **self._options(),
                     )
                     if len(document.pages) <= budget:
                         break
             except FatalURLFetchingError as exc:
-                raise BuildError(Diagnostic(_target(view), 0, 0, str(exc))) from None
-        pages = len(document.pages)
-        if pages > budget:
-            raise BuildError(
-                Diagnostic(
-                    _target(view), 0, 0,
-                    f"the {view.audience_name} briefing on {view.id} runs to {pages} pages even at its "
-                    f"tightest setting; the page budget is {budget}: shorten the content of its sections "
-                    f"({', '.join(view.sections)})",
-                )
-            )
+                raise self._refusal(str(exc)) from None
+        self._check_refusals()
         return LaidOut(document, html, fit, tuple(messages))
 
     def render(self, view: View) -> RenderedPdf:
@@ -322,11 +357,30 @@ class PdfWriter:
             try:
                 data = laid_out.document.write_pdf(finisher=_finisher(view), **self._options())
             except FatalURLFetchingError as exc:
-                raise BuildError(Diagnostic(_target(view), 0, 0, str(exc))) from None
-        warnings = [*laid_out.warnings, *messages, *self._font_problems(laid_out.document)]
+                raise self._refusal(str(exc)) from None
+        self._check_refusals()
+        warnings = [
+            *self.stylesheet_warnings,
+            *laid_out.warnings,
+            *messages,
+            *self._font_problems(laid_out.document),
+        ]
         return RenderedPdf(
             data=data, pages=len(laid_out.document.pages), html=laid_out.html, warnings=tuple(warnings)
         )
+
+
+class _FixedProfile(ColorProfile):  # type: ignore[misc]  # weasyprint ships no type hints
+    """The sRGB profile embedded as its file's bytes: Pillow re-serializes a profile differently each
+    time it is asked (the second PDF/A would differ from the first)."""
+
+    def __init__(self, icc: bytes) -> None:
+        super().__init__(io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+        self._icc = icc
+
+    @property
+    def content(self) -> bytes:
+        return self._icc
 
 
 def _finisher(view: View) -> Any:
