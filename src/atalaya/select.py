@@ -144,7 +144,7 @@ class View:
 
 
 def visible_to(audience: Audience, level: str) -> bool:
-    return level_rank(level) <= level_rank("internal")
+    return level_rank(level) <= level_rank(audience.clearance)
 
 
 def audiences_for(corpus: Corpus, instrument: Instrument) -> list[str]:
