@@ -42,7 +42,7 @@ _UNSHOWABLE = re.compile(
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+def shown_value(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
     """A value from a file as it may appear inside a message: on one line, inert on a terminal, short.
 
     Control, line-breaking and bidirectional characters are written as escapes (so a value can neither
@@ -136,7 +136,7 @@ class _Composer:
         if event.anchor is not None:
             raise self.fail(event, "anchors (&name) are not allowed; write the value out")
         if event.tag is not None and event.tag != "!":
-            raise self.fail(event, f"tag {shown(event.tag)} is not allowed")
+            raise self.fail(event, f"tag {shown_value(event.tag)} is not allowed")
 
     def compose(self, event: Any, path: PathKey) -> Any:
         kind = type(event)
@@ -197,7 +197,7 @@ class _Composer:
                     Diagnostic(
                         document.path,
                         *key_at,
-                        f"duplicate key '{shown(key)}' "
+                        f"duplicate key '{shown_value(key)}' "
                         f"(first defined at line {first_line}, column {first_col})",
                     )
                 )

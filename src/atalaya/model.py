@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from .errors import ContentError, Diagnostic, Severity
-from .load import Document, PathKey, load_file, shown
+from .load import Document, PathKey, load_file, shown_value
 
 LEVELS: tuple[str, ...] = ("public", "internal", "restricted")
 Level = Literal["public", "internal", "restricted"]
@@ -139,16 +139,16 @@ class PartialDate:
             raise ValueError("expected a date as YYYY-MM-DD, YYYY-MM or YYYY")
         match = _PARTIAL_DATE.match(value.strip())
         if not match:
-            raise ValueError(f"'{shown(value)}' is not a date as YYYY-MM-DD, YYYY-MM or YYYY")
+            raise ValueError(f"'{shown_value(value)}' is not a date as YYYY-MM-DD, YYYY-MM or YYYY")
         year, month, day = (int(g) if g else None for g in match.groups())
         assert year is not None
         if month is not None and not 1 <= month <= 12:
-            raise ValueError(f"'{shown(value)}' has no month {month}")
+            raise ValueError(f"'{shown_value(value)}' has no month {month}")
         if day is not None:
             try:
                 date(year, month or 1, day)
             except ValueError:
-                raise ValueError(f"'{shown(value)}' is not a real calendar date") from None
+                raise ValueError(f"'{shown_value(value)}' is not a real calendar date") from None
         return cls(year, month, day)
 
     @property
@@ -193,8 +193,8 @@ def _parse_full_date(value: Any) -> date:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"'{shown(value)}' is not a real calendar date") from None
-    raise ValueError(f"'{shown(value)}' is not a full date as YYYY-MM-DD")
+            raise ValueError(f"'{shown_value(value)}' is not a real calendar date") from None
+    raise ValueError(f"'{shown_value(value)}' is not a full date as YYYY-MM-DD")
 
 
 FullDate = Annotated[
@@ -419,7 +419,7 @@ def _dotted(loc: Iterable[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{shown(part)}" if out else shown(part)
+            out += f".{shown_value(part)}" if out else shown_value(part)
     return out
 
 
@@ -477,7 +477,7 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
             key = str(loc[-1])
             allowed = _allowed_keys(_model_at(model, loc[:-1]))
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            message = f"unknown key '{shown(key)}'" + (f" in {where}" if where else "")
+            message = f"unknown key '{shown_value(key)}'" + (f" in {where}" if where else "")
             message += (
                 f"; did you mean '{hint[0]}'?"
                 if hint
@@ -488,7 +488,7 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
             expected = error.get("ctx", {}).get("expected", "")
             found.append(
                 document.diagnostic(
-                    loc, f"{_dotted(loc)}: '{shown(error['input'])}' is not one of {expected}"
+                    loc, f"{_dotted(loc)}: '{shown_value(error['input'])}' is not one of {expected}"
                 )
             )
         elif kind == "string_pattern_mismatch":
@@ -500,7 +500,7 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
             message = error["msg"]
             message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
             if kind != "value_error" and isinstance(error.get("input"), str):
-                message += f" (got '{shown(error['input'])}')"
+                message += f" (got '{shown_value(error['input'])}')"
             found.append(document.diagnostic(loc, f"{_dotted(loc)}: {message}" if loc else message))
     return found
 
@@ -508,12 +508,12 @@ def _diagnostics_from(exc: ValidationError, document: Document, model: type[Base
 def _pattern_message(loc: tuple[str | int, ...], value: Any, *, country_key: bool = False) -> str:
     last = next((p for p in reversed(loc) if isinstance(p, str)), "")
     if last == "country" or country_key:
-        return f"'{shown(value)}' is not an ISO 3166-1 alpha-2 code (two capital letters)"
+        return f"'{shown_value(value)}' is not an ISO 3166-1 alpha-2 code (two capital letters)"
     if last == "url":
-        return f"'{shown(value)}' is not an http(s) URL"
+        return f"'{shown_value(value)}' is not an http(s) URL"
     if last == "language":
-        return f"'{shown(value)}' is not a BCP 47 language tag"
-    return f"'{shown(value)}' must be lower-case letters, digits and single hyphens"
+        return f"'{shown_value(value)}' is not a BCP 47 language tag"
+    return f"'{shown_value(value)}' must be lower-case letters, digits and single hyphens"
 
 
 def _validate(document: Document, model: type[BaseModel], errors: list[Diagnostic]) -> Any:
