@@ -88,6 +88,65 @@ _FACES: tuple[tuple[str, int, str, str], ...] = (
 )
 
 
+# The characters the prepared faces keep: Latin with every accent of Spanish, Portuguese and French (and the
+# rest of Latin Extended), punctuation, currency, arrows and the few symbols the templates draw. Text outside
+# these ranges falls back to a fontconfig font, and the writer warns (an error under --strict).
+_KEPT_RANGES = (
+    (0x0020, 0x007E), (0x00A0, 0x024F), (0x02B0, 0x02FF), (0x0300, 0x036F), (0x1E00, 0x1EFF),
+    (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF),
+    (0x25A0, 0x25FF), (0xFB00, 0xFB06),
+)
+_KEPT_FEATURES = ("kern", "liga", "clig", "ccmp", "locl", "mark", "mkmk", "onum", "lnum", "tnum", "pnum", "case")
+_PREPARATION = "prepared-v1"
+
+
+def _cache_folder() -> Path:
+    configured = os.environ.get("ATALAYA_CACHE")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "atalaya"
+
+
+def prepare_face(face: FontFace, cache: Path | None = None) -> FontFace:
+    """The face with its font file prepared once per machine: Latin glyphs only, no hinting.
+
+    WeasyPrint then embeds the prepared file whole (`full_fonts`) instead of subsetting every face of every
+    document with fontTools, which was most of the time spent writing a PDF. The prepared file is cached
+    under a name made from the original's bytes, the preparation and the fontTools version, and written
+    without a timestamp, so the same inputs always give the same file (and the same PDF bytes).
+    """
+    import hashlib
+
+    from fontTools import subset, version
+    from fontTools.ttLib import TTFont
+
+    original = face.path.read_bytes()
+    key = hashlib.sha256(original + f"{_PREPARATION} {version} {_KEPT_RANGES} {_KEPT_FEATURES}".encode()).hexdigest()
+    folder = (cache or _cache_folder()) / "fonts"
+    prepared = folder / f"{face.path.stem}-{key[:16]}.ttf"
+    if not prepared.is_file():
+        font = TTFont(io.BytesIO(original), recalcTimestamp=False, lazy=False)
+        options = subset.Options()
+        options.layout_features = list(_KEPT_FEATURES)
+        options.hinting = False
+        options.name_IDs = ["*"]
+        options.name_languages = ["*"]
+        options.notdef_outline = True
+        options.recalc_timestamp = False
+        wanted = [code for low, high in _KEPT_RANGES for code in range(low, high + 1)]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=wanted)
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer, reorderTables=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{prepared.name}.{os.getpid()}"
+        temporary.write_bytes(buffer.getvalue())
+        temporary.replace(prepared)
+    return FontFace(face.family, face.weight, face.style, prepared.resolve())
+
+
 def font_faces() -> tuple[FontFace, ...]:
     """The briefing's font faces, located exactly in the installed font packages."""
     folders = {
@@ -245,7 +304,7 @@ class PdfWriter:
         self.templates = templates
         self.paper = paper
         self.pdf_variant = pdf_variant
-        self.faces = font_faces()
+        self.faces = tuple(prepare_face(face) for face in font_faces())
         assets = templates.root / "assets"
         self.fetcher = LockedFetcher(assets, frozenset(face.path for face in self.faces))
         self.base_url = assets.resolve().as_uri() + "/"
@@ -277,6 +336,8 @@ class PdfWriter:
             except FatalURLFetchingError as exc:
                 raise BuildError(Diagnostic(_shown(stylesheet), 0, 0, str(exc))) from None
         self.stylesheet_warnings = tuple(messages)
+        self.inline_css = "\n".join(sources)
+        """The stylesheets as text, written into kept HTML (`--html`) so it renders alone, as the PDF."""
         """What WeasyPrint said about the stylesheets (unknown properties, ...): parsed once, but returned
         with every document's warnings, since every document is drawn with them."""
         self.environment_notes: tuple[str, ...] = (
@@ -317,7 +378,13 @@ class PdfWriter:
         return sorted(problems)
 
     def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"pdf_variant": self.pdf_variant, "pdf_tags": True, "pdf_identifier": True}
+        # full_fonts: the prepared faces are embedded whole, with no per-document subsetting (see prepare_face)
+        options: dict[str, Any] = {
+            "pdf_variant": self.pdf_variant,
+            "pdf_tags": True,
+            "pdf_identifier": True,
+            "full_fonts": True,
+        }
         if self.color_profiles:
             options["output_intent"] = _SRGB
         return options
@@ -365,8 +432,9 @@ class PdfWriter:
             *messages,
             *self._font_problems(laid_out.document),
         ]
+        standalone = laid_out.html.replace("</head>", f"<style>\n{self.inline_css}</style>\n</head>", 1)
         return RenderedPdf(
-            data=data, pages=len(laid_out.document.pages), html=laid_out.html, warnings=tuple(warnings)
+            data=data, pages=len(laid_out.document.pages), html=standalone, warnings=tuple(warnings)
         )
 
 
