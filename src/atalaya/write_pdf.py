@@ -94,10 +94,13 @@ _FACES: tuple[tuple[str, int, str, str], ...] = (
 _KEPT_RANGES = (
     (0x0020, 0x007E), (0x00A0, 0x024F), (0x02B0, 0x02FF), (0x0300, 0x036F), (0x1E00, 0x1EFF),
     (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF),
-    (0x25A0, 0x25FF), (0xFB00, 0xFB06),
+    (0x25A0, 0x25FF),
 )
-_KEPT_FEATURES = ("kern", "liga", "clig", "ccmp", "locl", "mark", "mkmk", "onum", "lnum", "tnum", "pnum", "case")
-_PREPARATION = "prepared-v1"
+# Ligatures (the U+FB00 code points and the `liga`/`clig` features) are left out on purpose: with fonts
+# embedded whole, WeasyPrint maps a ligature glyph back to the wrong text, so "Staff" would be copied,
+# searched and read aloud as "Staƿ".
+_KEPT_FEATURES = ("kern", "ccmp", "locl", "mark", "mkmk", "onum", "lnum", "tnum", "pnum", "case")
+_PREPARATION = "prepared-v3"
 
 
 def _cache_folder() -> Path:
