@@ -147,8 +147,17 @@ def test_memo_opens_with_the_memorandum_lines_and_as_of_date(alpha: dict[str, Re
 def test_named_styles_are_used(alpha: dict[str, RenderedDocx]) -> None:
     document = open_docx(alpha["analyst"])
     used = {p.style.name for p in document.paragraphs if p.style is not None}
-    for name in ("Title", "Subtitle", "Heading 1", "Heading 2", "Body Text", "List Bullet", "List Number",
-                 "Caption", "Memo Field"):
+    for name in (
+        "Title",
+        "Subtitle",
+        "Heading 1",
+        "Heading 2",
+        "Body Text",
+        "List Bullet",
+        "List Number",
+        "Caption",
+        "Memo Field",
+    ):
         assert name in used, name
     assert paragraphs_with_style(document, "Title")[0].text == "Alpha Pact (AP)"
     table_styles = [t.style.name if t.style is not None else "" for t in document.tables]
@@ -210,12 +219,17 @@ def test_lists_are_real_word_lists_and_each_ol_restarts(alpha: dict[str, Rendere
         assert document.styles[name].element.find(f"{W}pPr/{W}numPr/{W}numId") is not None
 
 
-def test_nested_lists_take_the_next_level(templates: TemplateSet, views: dict[tuple[str, str], View],
-                                          tmp_path: Path) -> None:
-    memo = render_with_template(tmp_path, views["alpha-pact", "analyst"], (
-        "<memo><ol><li>one<ul><li>inner a</li><li>inner b</li></ul></li><li>two</li></ol>"
-        "<ol><li>again</li></ol></memo>"
-    ))
+def test_nested_lists_take_the_next_level(
+    templates: TemplateSet, views: dict[tuple[str, str], View], tmp_path: Path
+) -> None:
+    memo = render_with_template(
+        tmp_path,
+        views["alpha-pact", "analyst"],
+        (
+            "<memo><ol><li>one<ul><li>inner a</li><li>inner b</li></ul></li><li>two</li></ol>"
+            "<ol><li>again</li></ol></memo>"
+        ),
+    )
     document = open_docx(memo)
     levels = [(p.text, num_pr(p).ilvl.val) for p in document.paragraphs]
     assert levels == [("one", 0), ("inner a", 1), ("inner b", 1), ("two", 0), ("again", 0)]
@@ -346,8 +360,9 @@ def test_citations_only_where_sources_are_listed(alpha: dict[str, RenderedDocx])
 # --- determinism --------------------------------------------------------------------------------------
 
 
-def test_two_renders_give_identical_bytes(templates: TemplateSet, views: dict[tuple[str, str], View],
-                                          alpha: dict[str, RenderedDocx]) -> None:
+def test_two_renders_give_identical_bytes(
+    templates: TemplateSet, views: dict[tuple[str, str], View], alpha: dict[str, RenderedDocx]
+) -> None:
     again = DocxWriter(templates).render(views["alpha-pact", "analyst"])
     assert again.data == alpha["analyst"].data
     with zipfile.ZipFile(BytesIO(again.data)) as package:
@@ -392,8 +407,9 @@ def test_reference_docx_supplies_the_styles(branded: RenderedDocx, alpha: dict[s
     assert document.core_properties.author == "Fixture Planning Office"
 
 
-def test_reference_renders_are_deterministic_too(templates: TemplateSet, views: dict[tuple[str, str], View],
-                                                 branded: RenderedDocx) -> None:
+def test_reference_renders_are_deterministic_too(
+    templates: TemplateSet, views: dict[tuple[str, str], View], branded: RenderedDocx
+) -> None:
     again = DocxWriter(templates, reference_docx=REFERENCE).render(views["alpha-pact", "analyst"])
     assert again.data == branded.data
 
@@ -429,8 +445,9 @@ def test_reference_fixture_matches_its_script() -> None:
         (None, "reference document is not a usable Word .docx file"),
     ],
 )
-def test_bad_reference_is_a_build_error(templates: TemplateSet, tmp_path: Path, content: bytes | None,
-                                        message: str) -> None:
+def test_bad_reference_is_a_build_error(
+    templates: TemplateSet, tmp_path: Path, content: bytes | None, message: str
+) -> None:
     path = tmp_path / "reference.docx"
     if content is None:
         with zipfile.ZipFile(path, "w") as package:
@@ -505,8 +522,10 @@ def render_with_template(tmp_path: Path, view: View, base: str) -> RenderedDocx:
             ],
         ),
         ('<memo><p><a href="javascript:alert(1)">x</a></p></memo>', ["only http, https and mailto links"]),
-        ('<memo><field>no label</field><table kind="pie"><tr><td>1</td></tr></table></memo>',
-         ["<field> needs a non-empty 'label' attribute", "<table kind='pie'>"]),
+        (
+            '<memo><field>no label</field><table kind="pie"><tr><td>1</td></tr></table></memo>',
+            ["<field> needs a non-empty 'label' attribute", "<table kind='pie'>"],
+        ),
         ('<memo><table widths="1,2"><tr><td>1</td></tr></table></memo>', ["expected 1 positive numbers"]),
         ('<!DOCTYPE memo [<!ENTITY x "boom">]><memo><p>&x;</p></memo>', ["DOCTYPE is not allowed"]),
         ("<page><p>x</p></page>", ["the root element must be <memo>"]),
@@ -526,10 +545,14 @@ def test_malformed_memo_xml_is_a_located_template_error(
 
 
 def test_inline_whitespace_collapses_like_html(tmp_path: Path, views: dict[tuple[str, str], View]) -> None:
-    memo = render_with_template(tmp_path, views["alpha-pact", "public"], (
-        "<memo>\n  <p>\n    one   <b>two</b>\n    <i> three </i>four<br/>  five\n  </p>\n"
-        '  <field label="FROM">  Office  </field>\n</memo>'
-    ))
+    memo = render_with_template(
+        tmp_path,
+        views["alpha-pact", "public"],
+        (
+            "<memo>\n  <p>\n    one   <b>two</b>\n    <i> three </i>four<br/>  five\n  </p>\n"
+            '  <field label="FROM">  Office  </field>\n</memo>'
+        ),
+    )
     paragraphs = open_docx(memo).paragraphs
     assert paragraphs[0].text == "one two three four\nfive"
     assert [r.text for r in paragraphs[0].runs if r.bold] == ["two"]
@@ -546,14 +569,26 @@ def analyst_file(alpha: dict[str, RenderedDocx], tmp_path_factory: pytest.TempPa
     return path
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None,
-                    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui",
+)
 def test_libreoffice_converts_the_memo_to_pdf(analyst_file: Path, tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(analyst_file)],
-        capture_output=True, timeout=180, check=True,
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(analyst_file),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
     )
     pdf = tmp_path / "alpha-pact.pdf"
     assert pdf.exists()
@@ -570,7 +605,10 @@ def test_libreoffice_converts_the_memo_to_pdf(analyst_file: Path, tmp_path: Path
 def test_pandoc_reads_headings_and_lists(analyst_file: Path) -> None:
     done = subprocess.run(
         ["pandoc", "--from", "docx", "--to", "markdown", "--standalone", str(analyst_file)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     markdown = done.stdout
     assert re.search(r"^title: .*Alpha Pact \(AP\)", markdown, re.M)

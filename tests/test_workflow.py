@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import GOOD, ROOT, run_cli
 
 WORKFLOW = ROOT / ".github" / "workflows" / "briefings.yml"
@@ -86,14 +87,23 @@ def test_the_workflows_own_shard_and_merge_commands_give_the_one_shot_manifest(t
     build_command = _step_run("build", "build.py build")
     for shard in matrix:
         environment = {**os.environ, "SHARD": str(shard), "SHARDS": str(shards)}
-        done = subprocess.run(["bash", "-c", build_command], cwd=work, env=environment, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["bash", "-c", build_command],
+            cwd=work,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         # download-artifact puts each shard's upload under shards/shard-K/
         (work / "shards").mkdir(exist_ok=True)
         shutil.move(work / "shard-output", work / "shards" / f"shard-{shard}")
 
     merge_command = _step_run("merge", "build.py merge")
-    done = subprocess.run(["bash", "-c", merge_command], cwd=work, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", "-c", merge_command], cwd=work, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
 
     one_shot = tmp_path / "one-shot"
@@ -102,7 +112,9 @@ def test_the_workflows_own_shard_and_merge_commands_give_the_one_shot_manifest(t
     assert merged == json.loads((one_shot / "manifest.json").read_text(encoding="utf-8"))
     assert (work / "output" / "index.html").read_bytes() == (one_shot / "index.html").read_bytes()
 
-    summary = run_cli("summary", "--content", GOOD, "--output", work / "output", "--previous", one_shot / "manifest.json")
+    summary = run_cli(
+        "summary", "--content", GOOD, "--output", work / "output", "--previous", one_shot / "manifest.json"
+    )
     assert summary.code == 0, summary.stderr
     assert "| Alpha Pact | 2026-11-01 |" in summary.stdout
     assert "0 new or changed since the previous run" in summary.stdout
@@ -118,7 +130,10 @@ def test_summary_reports_changes_and_stale_content(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(GOOD, content)
     office = content / "office.yaml"
-    office.write_text(office.read_text(encoding="utf-8").replace("stale_after_days: 3650", "stale_after_days: 1"), encoding="utf-8")
+    office.write_text(
+        office.read_text(encoding="utf-8").replace("stale_after_days: 3650", "stale_after_days: 1"),
+        encoding="utf-8",
+    )
     summary = run_cli("summary", "--content", content, "--output", output, "--previous", previous)
     assert summary.code == 0, summary.stderr
     assert "1 new or changed since the previous run" in summary.stdout

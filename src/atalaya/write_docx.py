@@ -345,8 +345,9 @@ class _Span:
     is_break: bool = False
 
 
-def _spans(element: etree._Element, *, bold: bool = False, italic: bool = False,
-           href: str | None = None) -> list[_Span]:
+def _spans(
+    element: etree._Element, *, bold: bool = False, italic: bool = False, href: str | None = None
+) -> list[_Span]:
     """The inline content of an element as styled spans, whitespace collapsed as HTML does."""
     raw: list[_Span] = []
 
@@ -406,19 +407,42 @@ def _plain(text: str, limit: int = CORE_TEXT_LIMIT) -> str:
 # --- building the document ----------------------------------------------------------------------------
 
 _PPR_AFTER_PBDR: Final = (
-    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-    "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
-    "w:rPr", "w:sectPr", "w:pPrChange",
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
 )
 
 
 class _Builder:
     """Fill one opened base document (default template or reference) from one parsed memo."""
 
-    def __init__(self, document: DocxDocument, view: View, *, branded: bool, paper: str,
-                 warnings: list[str]) -> None:
+    def __init__(
+        self, document: DocxDocument, view: View, *, branded: bool, paper: str, warnings: list[str]
+    ) -> None:
         self.document = document
         self.view = view
         self.branded = branded
@@ -591,7 +615,9 @@ class _Builder:
                 style.append(ppr)
         ppr.insert_element_before(
             parse_xml(f'<w:numPr {nsdecls("w")}><w:numId w:val="{num_id}"/></w:numPr>'),
-            *_PPR_AFTER_PBDR, "w:suppressLineNumbers", "w:pBdr",
+            *_PPR_AFTER_PBDR,
+            "w:suppressLineNumbers",
+            "w:pBdr",
         )
 
     def _doc_defaults(self) -> None:
@@ -604,15 +630,20 @@ class _Builder:
         if self.branded:
             for child in list(defaults):
                 defaults.remove(child)
-            defaults.append(parse_xml(
-                f'<w:rPrDefault {nsdecls("w")}><w:rPr>{_fonts(SERIF)}'
-                f'<w:sz w:val="22"/><w:szCs w:val="22"/>'
-                f'<w:lang w:val="{language}" w:eastAsia="{language}" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
-            ))
-            defaults.append(parse_xml(
-                f'<w:pPrDefault {nsdecls("w")}><w:pPr>'
-                '<w:spacing w:after="120" w:line="264" w:lineRule="auto"/></w:pPr></w:pPrDefault>'
-            ))
+            defaults.append(
+                parse_xml(
+                    f"<w:rPrDefault {nsdecls('w')}><w:rPr>{_fonts(SERIF)}"
+                    f'<w:sz w:val="22"/><w:szCs w:val="22"/>'
+                    f'<w:lang w:val="{language}" w:eastAsia="{language}" w:bidi="ar-SA"/>'
+                    "</w:rPr></w:rPrDefault>"
+                )
+            )
+            defaults.append(
+                parse_xml(
+                    f"<w:pPrDefault {nsdecls('w')}><w:pPr>"
+                    '<w:spacing w:after="120" w:line="264" w:lineRule="auto"/></w:pPr></w:pPrDefault>'
+                )
+            )
             return
         rpr_default = defaults.find(qn("w:rPrDefault"))
         if rpr_default is None:
@@ -642,13 +673,17 @@ class _Builder:
                 faces = ((SERIF, SERIF_FALLBACK, "roman"), (SANS, SANS_FALLBACK, "swiss"))
                 for face, fallback, family in faces:
                     if face not in present:
-                        fonts.append(parse_xml(
-                            f'<w:font {nsdecls("w")} w:name="{face}"><w:altName w:val="{fallback}"/>'
-                            f'<w:charset w:val="00"/><w:family w:val="{family}"/><w:pitch w:val="variable"/>'
-                            "</w:font>"
-                        ))
-                rel.target_part._blob = etree.tostring(fonts, xml_declaration=True, encoding="UTF-8",
-                                                       standalone=True)
+                        fonts.append(
+                            parse_xml(
+                                f'<w:font {nsdecls("w")} w:name="{face}"><w:altName w:val="{fallback}"/>'
+                                f'<w:charset w:val="00"/><w:family w:val="{family}"/>'
+                                '<w:pitch w:val="variable"/>'
+                                "</w:font>"
+                            )
+                        )
+                rel.target_part._blob = etree.tostring(
+                    fonts, xml_declaration=True, encoding="UTF-8", standalone=True
+                )
 
     # --- header and footer ------------------------------------------------------------------------------
 
@@ -720,15 +755,18 @@ class _Builder:
                 f'<w:r>{rpr}<w:fldChar w:fldCharType="begin"/></w:r>'
                 f'<w:r>{rpr}<w:instrText xml:space="preserve"> {instruction} </w:instrText></w:r>'
                 f'<w:r>{rpr}<w:fldChar w:fldCharType="separate"/></w:r>'
-                f'<w:r>{rpr}<w:t>1</w:t></w:r>'
+                f"<w:r>{rpr}<w:t>1</w:t></w:r>"
                 f'<w:r>{rpr}<w:fldChar w:fldCharType="end"/></w:r>'
             )
 
         return parse_xml(
             f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="{style}"/><w:spacing w:before="0" w:after="0"/>'
             f'<w:jc w:val="center"/></w:pPr>'
-            + text(f"{marking}  ·  Page ") + field("PAGE \\* MERGEFORMAT") + text(" of ")
-            + field("NUMPAGES \\* MERGEFORMAT") + "</w:p>"
+            + text(f"{marking}  ·  Page ")
+            + field("PAGE \\* MERGEFORMAT")
+            + text(" of ")
+            + field("NUMPAGES \\* MERGEFORMAT")
+            + "</w:p>"
         )
 
     # --- body -------------------------------------------------------------------------------------------
@@ -770,7 +808,7 @@ class _Builder:
             )
             ppr.insert_element_before(
                 parse_xml(f'<w:spacing {nsdecls("w")} w:after="240"/>'),
-                *_PPR_AFTER_PBDR[_PPR_AFTER_PBDR.index("w:spacing") + 1:],
+                *_PPR_AFTER_PBDR[_PPR_AFTER_PBDR.index("w:spacing") + 1 :],
             )
 
     def _list(self, element: etree._Element, *, level: int) -> None:
@@ -822,7 +860,7 @@ class _Builder:
         for index, row in enumerate(rows):
             header = index < header_rows
             repeat = "<w:tblHeader/>" if header else ""
-            tr = parse_xml(f'<w:tr {nsdecls("w")}><w:trPr><w:cantSplit/>{repeat}</w:trPr></w:tr>')
+            tr = parse_xml(f"<w:tr {nsdecls('w')}><w:trPr><w:cantSplit/>{repeat}</w:trPr></w:tr>")
             cells = list(row)
             for column in range(columns):
                 cell = cells[column] if column < len(cells) else None
@@ -961,9 +999,18 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
     shade = SHADE if branded else "F2F2F2"
     ns = nsdecls("w")
 
-    def paragraph(style_id: str, name: str, *, ppr: str = "", rpr: str = "", based_on: str = "Normal",
-                  next_style: str | None = None, priority: int = 99, custom: bool = False,
-                  extra: str = "") -> str:
+    def paragraph(
+        style_id: str,
+        name: str,
+        *,
+        ppr: str = "",
+        rpr: str = "",
+        based_on: str = "Normal",
+        next_style: str | None = None,
+        priority: int = 99,
+        custom: bool = False,
+        extra: str = "",
+    ) -> str:
         custom_attr = ' w:customStyle="1"' if custom else ""
         next_xml = f'<w:next w:val="{next_style}"/>' if next_style else ""
         return (
@@ -975,16 +1022,20 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
     def heading(level: int, before: int, after: int, size: int, *, border: bool, italic: bool) -> str:
         border_xml = (
             f'<w:pBdr><w:bottom w:val="single" w:sz="4" w:space="2" w:color="{rule}"/></w:pBdr>'
-            if border else ""
+            if border
+            else ""
         )
         italic_xml = "<w:i/><w:iCs/>" if italic else ""
         colour = accent if level == 1 else grey
         return paragraph(
-            f"Heading{level}", f"heading {level}",
+            f"Heading{level}",
+            f"heading {level}",
             ppr=f'<w:keepNext/><w:keepLines/>{border_xml}<w:spacing w:before="{before}" w:after="{after}"/>'
-                f'<w:outlineLvl w:val="{level - 1}"/>',
-            rpr=f"{sans}<w:b/><w:bCs/>{italic_xml}{colour}<w:sz w:val=\"{size}\"/><w:szCs w:val=\"{size}\"/>",
-            next_style="BodyText", priority=9, extra="<w:unhideWhenUsed/>" if level > 1 else "",
+            f'<w:outlineLvl w:val="{level - 1}"/>',
+            rpr=f'{sans}<w:b/><w:bCs/>{italic_xml}{colour}<w:sz w:val="{size}"/><w:szCs w:val="{size}"/>',
+            next_style="BodyText",
+            priority=9,
+            extra="<w:unhideWhenUsed/>" if level > 1 else "",
         )
 
     def table(style_id: str, name: str, tblpr: str, conditional: str, rpr: str) -> str:
@@ -1010,59 +1061,85 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             "BodyText", "Body Text", ppr='<w:spacing w:after="160"/>', next_style="BodyText", priority=1
         ),
         "Title": paragraph(
-            "Title", "Title",
+            "Title",
+            "Title",
             ppr='<w:keepNext/><w:spacing w:before="0" w:after="60" w:line="240" w:lineRule="auto"/>'
-                "<w:contextualSpacing/>",
+            "<w:contextualSpacing/>",
             rpr=f'{sans}<w:b/><w:bCs/>{accent}<w:kern w:val="28"/><w:sz w:val="36"/><w:szCs w:val="36"/>',
-            next_style="Subtitle", priority=10,
+            next_style="Subtitle",
+            priority=10,
         ),
         "Subtitle": paragraph(
-            "Subtitle", "Subtitle", ppr='<w:keepNext/><w:spacing w:before="0" w:after="280"/>',
-            rpr=f'{sans}{muted}<w:sz w:val="24"/><w:szCs w:val="24"/>', next_style="BodyText", priority=11,
+            "Subtitle",
+            "Subtitle",
+            ppr='<w:keepNext/><w:spacing w:before="0" w:after="280"/>',
+            rpr=f'{sans}{muted}<w:sz w:val="24"/><w:szCs w:val="24"/>',
+            next_style="BodyText",
+            priority=11,
         ),
         "Heading 1": heading(1, 360, 120, 28, border=True, italic=False),
         "Heading 2": heading(2, 240, 80, 24, border=False, italic=False),
         "Heading 3": heading(3, 200, 60, 22, border=False, italic=True),
         "List Bullet": paragraph(
-            "ListBullet", "List Bullet",
+            "ListBullet",
+            "List Bullet",
             ppr=f'<w:numPr><w:numId w:val="{bullet_num}"/></w:numPr><w:spacing w:after="80"/>',
             extra="<w:unhideWhenUsed/>",
         ),
         "List Number": paragraph(
-            "ListNumber", "List Number",
+            "ListNumber",
+            "List Number",
             ppr=f'<w:numPr><w:numId w:val="{number_num}"/></w:numPr><w:spacing w:after="80"/>',
             extra="<w:unhideWhenUsed/>",
         ),
         "Quote": paragraph(
-            "Quote", "Quote",
+            "Quote",
+            "Quote",
             ppr=f'<w:pBdr><w:left w:val="single" w:sz="18" w:space="8" w:color="{edge}"/></w:pBdr>'
-                '<w:spacing w:before="120" w:after="200"/><w:ind w:left="284" w:right="284"/>',
-            rpr=f"<w:i/><w:iCs/>{grey}", next_style="BodyText", priority=29,
+            '<w:spacing w:before="120" w:after="200"/><w:ind w:left="284" w:right="284"/>',
+            rpr=f"<w:i/><w:iCs/>{grey}",
+            next_style="BodyText",
+            priority=29,
         ),
         "Caption": paragraph(
-            "Caption", "caption",
+            "Caption",
+            "caption",
             ppr='<w:keepNext/><w:spacing w:before="200" w:after="80"/>',
             rpr=f'{sans}<w:b/><w:bCs/>{accent}<w:sz w:val="18"/><w:szCs w:val="18"/>',
-            next_style="BodyText", priority=35, extra="<w:unhideWhenUsed/>",
+            next_style="BodyText",
+            priority=35,
+            extra="<w:unhideWhenUsed/>",
         ),
         "Memo Field": paragraph(
-            "MemoField", "Memo Field",
+            "MemoField",
+            "Memo Field",
             ppr='<w:tabs><w:tab w:val="left" w:pos="2552"/></w:tabs><w:spacing w:before="0" w:after="40"/>'
-                '<w:ind w:left="2552" w:hanging="2552"/>',
-            rpr=f'{sans}<w:sz w:val="21"/><w:szCs w:val="21"/>', next_style="MemoField", custom=True,
+            '<w:ind w:left="2552" w:hanging="2552"/>',
+            rpr=f'{sans}<w:sz w:val="21"/><w:szCs w:val="21"/>',
+            next_style="MemoField",
+            custom=True,
         ),
         "Table Text": paragraph(
-            "TableText", "Table Text",
+            "TableText",
+            "Table Text",
             ppr='<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>',
-            rpr=f'{sans}<w:sz w:val="19"/><w:szCs w:val="19"/>', next_style="TableText", custom=True,
+            rpr=f'{sans}<w:sz w:val="19"/><w:szCs w:val="19"/>',
+            next_style="TableText",
+            custom=True,
         ),
         "Header": paragraph(
-            "Header", "header", ppr=f'{tight}<w:jc w:val="center"/>',
-            rpr=f'{sans}<w:sz w:val="16"/><w:szCs w:val="16"/>', extra="<w:unhideWhenUsed/>",
+            "Header",
+            "header",
+            ppr=f'{tight}<w:jc w:val="center"/>',
+            rpr=f'{sans}<w:sz w:val="16"/><w:szCs w:val="16"/>',
+            extra="<w:unhideWhenUsed/>",
         ),
         "Footer": paragraph(
-            "Footer", "footer", ppr=f'{tight}<w:jc w:val="center"/>',
-            rpr=f'{sans}<w:sz w:val="16"/><w:szCs w:val="16"/>', extra="<w:unhideWhenUsed/>",
+            "Footer",
+            "footer",
+            ppr=f'{tight}<w:jc w:val="center"/>',
+            rpr=f'{sans}<w:sz w:val="16"/><w:szCs w:val="16"/>',
+            extra="<w:unhideWhenUsed/>",
         ),
         "Hyperlink": (
             f'<w:style {ns} w:type="character" w:styleId="Hyperlink"><w:name w:val="Hyperlink"/>'
@@ -1070,18 +1147,20 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             f'<w:rPr><w:color w:val="{link}"/><w:u w:val="single"/></w:rPr></w:style>'
         ),
         "Memo Table": table(
-            "MemoTable", "Memo Table",
+            "MemoTable",
+            "Memo Table",
             f'<w:tblBorders><w:top w:val="single" w:sz="8" w:space="0" w:color="{edge}"/>'
             f'<w:bottom w:val="single" w:sz="8" w:space="0" w:color="{edge}"/>'
             f'<w:insideH w:val="single" w:sz="4" w:space="0" w:color="{rule}"/></w:tblBorders>{margins}',
             f'<w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/>{accent}</w:rPr><w:tblPr/>'
-            f'<w:trPr><w:tblHeader/></w:trPr><w:tcPr><w:tcBorders>'
+            f"<w:trPr><w:tblHeader/></w:trPr><w:tcPr><w:tcBorders>"
             f'<w:bottom w:val="single" w:sz="8" w:space="0" w:color="{edge}"/></w:tcBorders>'
             f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/></w:tcPr></w:tblStylePr>',
             f'{sans}<w:sz w:val="19"/><w:szCs w:val="19"/>',
         ),
         "Key Facts Table": table(
-            "KeyFactsTable", "Key Facts Table",
+            "KeyFactsTable",
+            "Key Facts Table",
             f'<w:tblBorders><w:top w:val="single" w:sz="4" w:space="0" w:color="{shade}"/>'
             f'<w:left w:val="single" w:sz="24" w:space="0" w:color="{edge}"/>'
             f'<w:bottom w:val="single" w:sz="4" w:space="0" w:color="{shade}"/>'

@@ -31,7 +31,7 @@ from urllib.request import url2pathname
 
 import font_source_sans_pro
 import font_source_serif_pro
-import pydyf  # type: ignore[import-untyped]  # pydyf ships no type hints
+import pydyf
 
 from .errors import BuildError, Diagnostic, UsageError
 from .render import TemplateSet
@@ -92,8 +92,16 @@ _FACES: tuple[tuple[str, int, str, str], ...] = (
 # rest of Latin Extended), punctuation, currency, arrows and the few symbols the templates draw. Text outside
 # these ranges falls back to a fontconfig font, and the writer warns (an error under --strict).
 _KEPT_RANGES = (
-    (0x0020, 0x007E), (0x00A0, 0x024F), (0x02B0, 0x02FF), (0x0300, 0x036F), (0x1E00, 0x1EFF),
-    (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF),
+    (0x0020, 0x007E),
+    (0x00A0, 0x024F),
+    (0x02B0, 0x02FF),
+    (0x0300, 0x036F),
+    (0x1E00, 0x1EFF),
+    (0x2000, 0x206F),
+    (0x20A0, 0x20CF),
+    (0x2100, 0x214F),
+    (0x2190, 0x21FF),
+    (0x2200, 0x22FF),
     (0x25A0, 0x25FF),
 )
 # Ligatures (the U+FB00 code points and the `liga`/`clig` features) are left out on purpose: with fonts
@@ -125,7 +133,9 @@ def prepare_face(face: FontFace, cache: Path | None = None) -> FontFace:
     from fontTools.ttLib import TTFont
 
     original = face.path.read_bytes()
-    key = hashlib.sha256(original + f"{_PREPARATION} {version} {_KEPT_RANGES} {_KEPT_FEATURES}".encode()).hexdigest()
+    key = hashlib.sha256(
+        original + f"{_PREPARATION} {version} {_KEPT_RANGES} {_KEPT_FEATURES}".encode()
+    ).hexdigest()
     folder = (cache or _cache_folder()) / "fonts"
     prepared = folder / f"{face.path.stem}-{key[:16]}.ttf"
     if not prepared.is_file():
@@ -381,7 +391,7 @@ class PdfWriter:
         return sorted(problems)
 
     def _options(self) -> dict[str, Any]:
-        # full_fonts: the prepared faces are embedded whole, with no per-document subsetting (see prepare_face)
+        # full_fonts: prepared faces are embedded whole, with no per-document subsetting (see prepare_face)
         options: dict[str, Any] = {
             "pdf_variant": self.pdf_variant,
             "pdf_tags": True,
