@@ -8,8 +8,11 @@ sources, content not reviewed for too long) are returned beside the corpus for t
 from __future__ import annotations
 
 import difflib
+import multiprocessing
+import os
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import total_ordering
@@ -591,11 +594,13 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
 
     instruments: dict[str, Instrument] = {}
     instrument_docs: dict[str, Document] = {}
-    for path in paths:
-        doc = read(path, f"{shown_dir}/{path.name}")
+    jobs = [(path, f"{shown_dir}/{path.name}") for path in paths]
+    for path, doc, instrument, problems in _load_instruments(jobs):
+        errors.extend(problems)
         if doc is None:
             continue
-        instrument = _validate(doc, Instrument, errors)
+        documents[doc.path] = doc
+        files[doc.path] = path
         if instrument is None:
             continue
         if instrument.id != path.stem:
@@ -625,6 +630,33 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
         files=files,
         warnings=sorted(warnings),
     )
+
+
+# Below this many instrument files, loading in this process is quicker than starting workers.
+PARALLEL_LOAD_FROM = 150
+
+_Loaded = tuple[Path, Document | None, Instrument | None, list[Diagnostic]]
+
+
+def _load_instrument(job: tuple[Path, str]) -> _Loaded:
+    path, shown = job
+    errors: list[Diagnostic] = []
+    try:
+        doc = load_file(path, shown)
+    except ContentError as exc:
+        return path, None, None, list(exc.diagnostics)
+    instrument = _validate(doc, Instrument, errors)
+    return path, doc, instrument, errors
+
+
+def _load_instruments(jobs: list[tuple[Path, str]]) -> list[_Loaded]:
+    """Read and validate instrument files; a large corpus is spread over worker processes (one a core)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_LOAD_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_load_instrument(job) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_load_instrument, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
 
 
 def _check_audiences(doc: Document, audiences: dict[str, Audience]) -> Iterator[Diagnostic]:
