@@ -327,3 +327,33 @@ def test_json_schema_accepts_the_good_fixtures_as_an_editor_reads_them() -> None
         # an editor reads dates as strings and years as integers
         data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
         assert [e.message for e in validator.iter_errors(data)] == []
+
+
+def test_a_large_corpus_loads_on_worker_processes_with_the_same_result(tmp_path: Path) -> None:
+    import shutil
+
+    from atalaya import model
+
+    content = tmp_path / "content"
+    shutil.copytree(GOOD, content)
+    alpha = (content / ALPHA).read_text(encoding="utf-8")
+    count = model.PARALLEL_LOAD_FROM + 10
+    for n in range(count):
+        copy = alpha.replace("id: alpha-pact", f"id: alpha-{n:03d}").replace(
+            "related: [beta-forum]", "related: []"
+        )
+        (content / "instruments" / f"alpha-{n:03d}.yaml").write_text(copy, encoding="utf-8")
+    broken = content / "instruments" / "alpha-007.yaml"
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("kind: treaty", "kind: treety"), encoding="utf-8"
+    )
+    messages = errors_of(content)
+    assert messages == [
+        "instruments/alpha-007.yaml:5:7: kind: 'treety' is not one of 'treaty', 'organization', 'council', 'forum', "
+        "'conference', 'board', 'programme', 'bilateral-agreement', 'convention', 'mission', 'engagement' or 'initiative'"
+    ]
+    broken.unlink()
+    corpus = load_corpus(content, today=date(2026, 11, 20))
+    assert len(corpus.instruments) == count + 1
+    assert corpus.instruments["alpha-042"].members[2].left == PartialDate(2001, 2)
+    assert corpus.documents[str(content / "instruments" / "alpha-042.yaml")].value_marks[("kind",)] == (5, 7)
