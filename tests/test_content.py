@@ -356,4 +356,7 @@ def test_a_large_corpus_loads_on_worker_processes_with_the_same_result(tmp_path:
     corpus = load_corpus(content, today=date(2026, 11, 20))
     assert len(corpus.instruments) == count + 1
     assert corpus.instruments["alpha-042"].members[2].left == PartialDate(2001, 2)
-    assert corpus.documents[str(content / "instruments" / "alpha-042.yaml")].value_marks[("kind",)] == (5, 7)
+    assert (
+        corpus.files[str(content / "instruments" / "alpha-042.yaml")]
+        == content / "instruments" / "alpha-042.yaml"
+    )

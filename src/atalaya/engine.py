@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import AtalayaError, BuildError, ContentError, Diagnostic, Severity, TemplateError
 from .model import Corpus, load_corpus
@@ -35,9 +35,10 @@ from .plan import (
     plan_targets,
     tool_versions,
 )
-from .publish import index_html
-from .render import TemplateSet
 from .select import make_view
+
+if TYPE_CHECKING:  # the renderers (and Jinja) load only when something is to be built
+    from .render import TemplateSet
 
 
 class Reporter(Protocol):
@@ -118,6 +119,8 @@ class _Worker:
     """Renders targets; one per process, keeping its writers (and so fonts and stylesheets) warm."""
 
     def __init__(self, job: _Job) -> None:
+        from .render import TemplateSet
+
         self.job = job
         self.templates = TemplateSet(job.templates_root)
         self._pdf: Any = None
@@ -226,6 +229,9 @@ def validate_filters(corpus: Corpus, request: Request) -> None:
 
 
 def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
+    from .publish import index_html
+    from .render import TemplateSet
+
     reporter = reporter or SilentReporter()
     result = BuildResult()
     corpus = load_checked(request)

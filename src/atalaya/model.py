@@ -8,6 +8,7 @@ sources, content not reviewed for too long) are returned beside the corpus for t
 from __future__ import annotations
 
 import difflib
+import functools
 import multiprocessing
 import os
 import re
@@ -593,30 +594,15 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
     known_ids = {p.stem for p in paths}
 
     instruments: dict[str, Instrument] = {}
-    instrument_docs: dict[str, Document] = {}
-    jobs = [(path, f"{shown_dir}/{path.name}") for path in paths]
-    for path, doc, instrument, problems in _load_instruments(jobs):
-        errors.extend(problems)
-        if doc is None:
-            continue
-        documents[doc.path] = doc
-        files[doc.path] = path
-        if instrument is None:
-            continue
-        if instrument.id != path.stem:
-            errors.append(
-                doc.diagnostic(("id",), f"id '{instrument.id}' differs from the file name '{path.stem}.yaml'")
-            )
-            continue
-        instruments[instrument.id] = instrument
-        instrument_docs[instrument.id] = doc
-
     warnings: list[Diagnostic] = []
-    today = today or date.today()
-    for instrument_id, instrument in instruments.items():
-        doc = instrument_docs[instrument_id]
-        for diagnostic in _cross_check(instrument, doc, countries, known_ids, office, today):
-            (warnings if diagnostic.severity is Severity.WARNING else errors).append(diagnostic)
+    context = _CheckContext(countries, known_ids, office, today or date.today())
+    jobs = [(path, f"{shown_dir}/{path.name}") for path in paths]
+    for loaded in _load_instruments(jobs, context):
+        errors.extend(loaded.errors)
+        warnings.extend(loaded.warnings)
+        files[loaded.shown] = loaded.path
+        if loaded.instrument is not None:
+            instruments[loaded.instrument.id] = loaded.instrument
 
     if errors:
         raise ContentError(errors + warnings)
@@ -635,28 +621,58 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
 # Below this many instrument files, loading in this process is quicker than starting workers.
 PARALLEL_LOAD_FROM = 150
 
-_Loaded = tuple[Path, Document | None, Instrument | None, list[Diagnostic]]
+
+@dataclass(frozen=True)
+class _CheckContext:
+    """What checking one instrument file needs from the rest of the corpus."""
+
+    countries: dict[str, Country]
+    known_ids: set[str]
+    office: Office
+    today: date
 
 
-def _load_instrument(job: tuple[Path, str]) -> _Loaded:
+@dataclass
+class _Loaded:
+    path: Path
+    shown: str
+    instrument: Instrument | None
+    errors: list[Diagnostic]
+    warnings: list[Diagnostic]
+
+
+def _load_instrument(job: tuple[Path, str], context: _CheckContext) -> _Loaded:
+    """Read, validate and cross-check one instrument file (in a worker process for large corpora)."""
     path, shown = job
     errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
     try:
         doc = load_file(path, shown)
     except ContentError as exc:
-        return path, None, None, list(exc.diagnostics)
+        return _Loaded(path, shown, None, list(exc.diagnostics), warnings)
     instrument = _validate(doc, Instrument, errors)
-    return path, doc, instrument, errors
+    if instrument is not None and instrument.id != path.stem:
+        errors.append(
+            doc.diagnostic(("id",), f"id '{instrument.id}' differs from the file name '{path.stem}.yaml'")
+        )
+        instrument = None
+    if instrument is not None:
+        for diagnostic in _cross_check(
+            instrument, doc, context.countries, context.known_ids, context.office, context.today
+        ):
+            (warnings if diagnostic.severity is Severity.WARNING else errors).append(diagnostic)
+    # Only the validated model and the findings travel back from a worker, not the values and marks.
+    return _Loaded(path, shown, instrument, errors, warnings)
 
 
-def _load_instruments(jobs: list[tuple[Path, str]]) -> list[_Loaded]:
-    """Read and validate instrument files; a large corpus is spread over worker processes (one a core)."""
+def _load_instruments(jobs: list[tuple[Path, str]], context: _CheckContext) -> list[_Loaded]:
+    """Load every instrument file; a large corpus is spread over worker processes (one a core)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_LOAD_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_load_instrument(job) for job in jobs]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_load_instrument, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+        return [_load_instrument(job, context) for job in jobs]
+    load = functools.partial(_load_instrument, context=context)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(load, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
 
 
 def _check_audiences(doc: Document, audiences: dict[str, Audience]) -> Iterator[Diagnostic]:
@@ -695,7 +711,7 @@ def _cross_check(
     if not instrument.sources:
         yield _warning(
             doc,
-            ("sources",) if "sources" in doc.data else ("id",),
+            ("sources",) if ("sources",) in doc.key_marks else ("id",),
             "no sources: every file needs at least one",
         )
 
