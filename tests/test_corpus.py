@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atalaya.model import Corpus, load_corpus
+from atalaya.model import MARKED_GROUPS, Corpus, load_corpus
 from atalaya.select import audiences_for, make_view
 from conftest import CONTENT, run_cli
 
@@ -115,17 +115,7 @@ def test_the_unsupported_seed_claim_is_marked_disputed(corpus: Corpus) -> None:
 def test_every_file_carries_internal_and_restricted_items(corpus: Corpus) -> None:
     for instrument in corpus.instruments.values():
         levels = set()
-        for group in (
-            "summary",
-            "objectives",
-            "activities",
-            "challenges",
-            "assessment",
-            "recommendations",
-            "timeline",
-            "members",
-            "partners",
-        ):
+        for group in MARKED_GROUPS:
             levels.update(item.release or instrument.release for item in getattr(instrument, group))
         assert {"internal", "restricted"} <= levels, instrument.id
 

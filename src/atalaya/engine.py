@@ -249,13 +249,7 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
             Diagnostic(_shown(request.options.reference_docx), 0, 0, "reference document not found")
         )
 
-    targets = plan_targets(
-        corpus,
-        audiences=request.audiences,
-        instruments=request.instruments,
-        formats=request.formats,
-        shard=request.shard,
-    )
+    targets = _targets(corpus, request)
     result.planned = len(targets)
     hasher = InputHasher(corpus, request.templates, request.options)
     manifest_path = request.output / MANIFEST_NAME
@@ -403,17 +397,20 @@ def _render_all(
                     yield _TargetResult(target, bug=traceback.format_exc())
 
 
-def list_targets(request: Request) -> tuple[Corpus, list[Target]]:
-    corpus = load_checked(request)
-    validate_filters(corpus, request)
-    targets = plan_targets(
+def _targets(corpus: Corpus, request: Request) -> list[Target]:
+    return plan_targets(
         corpus,
         audiences=request.audiences,
         instruments=request.instruments,
         formats=request.formats,
         shard=request.shard,
     )
-    return corpus, targets
+
+
+def list_targets(request: Request) -> tuple[Corpus, list[Target]]:
+    corpus = load_checked(request)
+    validate_filters(corpus, request)
+    return corpus, _targets(corpus, request)
 
 
 def clean(output: Path) -> int:

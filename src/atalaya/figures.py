@@ -33,7 +33,6 @@ GAP = 6.0
 BADGE_SIZE = 8.5
 BADGE_HEIGHT = 11.0
 BADGE_GAP = 3.0
-MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500)
 
 # Advance widths (em) of Source Sans Pro Regular for the characters labels use (from its hmtx table);
@@ -71,11 +70,9 @@ def position(when: PartialDate) -> float:
 
 
 def short_date(when: PartialDate) -> str:
-    if when.month is None:
-        return str(when.year)
-    if when.day is None:
-        return f"{MONTHS_SHORT[when.month - 1]} {when.year}"
-    return f"{when.day} {MONTHS_SHORT[when.month - 1]} {when.year}"
+    from .render import format_date  # render loads this module lazily: no import cycle at load time
+
+    return format_date(when, short=True)
 
 
 def _tick_step(span: float) -> int:

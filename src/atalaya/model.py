@@ -220,15 +220,20 @@ def _one_or_many(value: Any) -> Any:
 _STRICT = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
-class Prose(BaseModel):
-    """One paragraph or list item of prose, with its own releasability, citations and verification."""
+class Marked(BaseModel):
+    """What every item a reader may doubt carries: its own releasability, citations and verification."""
 
     model_config = _STRICT
 
-    text: Text
     release: Level | None = None
     cite: list[Slug] = Field(default_factory=list, max_length=20)
     verification: Verification | None = None
+
+
+class Prose(Marked):
+    """One paragraph or list item of prose."""
+
+    text: Text
 
 
 ProseItem = Annotated[
@@ -262,33 +267,21 @@ class Status(BaseModel):
     note: ProseItem | None = None
 
 
-class Member(BaseModel):
-    model_config = _STRICT
+class Partner(Marked):
+    country: CountryCode
+    role: Text | None = None
+
+
+class Member(Marked):
     country: CountryCode
     joined: PartialDateField | None = None
     left: PartialDateField | None = None
     role: Text | None = None
-    release: Level | None = None
-    cite: list[Slug] = Field(default_factory=list, max_length=20)
-    verification: Verification | None = None
 
 
-class Partner(BaseModel):
-    model_config = _STRICT
-    country: CountryCode
-    role: Text | None = None
-    release: Level | None = None
-    cite: list[Slug] = Field(default_factory=list, max_length=20)
-    verification: Verification | None = None
-
-
-class TimelineEvent(BaseModel):
-    model_config = _STRICT
+class TimelineEvent(Marked):
     date: PartialDateField
     text: Text
-    release: Level | None = None
-    cite: list[Slug] = Field(default_factory=list, max_length=20)
-    verification: Verification | None = None
 
 
 class Source(BaseModel):
@@ -428,7 +421,12 @@ def _dotted(loc: Iterable[str | int]) -> str:
 
 
 def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
-    return list(model.model_fields) if model is not None else []
+    """A model's keys as an analyst thinks of them: its own first, the shared `Marked` ones last."""
+    if model is None:
+        return []
+    keys = list(model.model_fields)
+    shared = [key for key in keys if key in Marked.model_fields and key != "text"]
+    return [key for key in keys if key not in shared] + shared
 
 
 def _model_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -797,18 +795,22 @@ def _cross_check(
         yield _warning(doc, ("as_of",), f"as_of {instrument.as_of} is in the future")
 
 
+# The instrument's lists whose items carry their own level, citations and verification (`Marked`).
+MARKED_GROUPS = (
+    "summary",
+    "objectives",
+    "activities",
+    "challenges",
+    "assessment",
+    "recommendations",
+    "timeline",
+    "members",
+    "partners",
+)
+
+
 def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, list[str]]]:
-    for group in (
-        "summary",
-        "objectives",
-        "activities",
-        "challenges",
-        "assessment",
-        "recommendations",
-        "timeline",
-        "members",
-        "partners",
-    ):
+    for group in MARKED_GROUPS:
         for index, item in enumerate(getattr(instrument, group)):
             if item.cite:
                 yield (group, index), item.cite

@@ -47,17 +47,19 @@ KIND_LABELS = {
 }
 
 
-def format_date(value: PartialDate | date | None) -> str:
-    """`1947-09-02` as "2 September 1947", `1947-09` as "September 1947", `1947` as "1947"."""
+def format_date(value: PartialDate | date | None, *, short: bool = False) -> str:
+    """`1947-09-02` as "2 September 1947", `1947-09` as "September 1947", `1947` as "1947";
+    with `short`, months as "Sep"."""
     if value is None:
         return ""
     if isinstance(value, date):
         value = PartialDate(value.year, value.month, value.day)
     if value.month is None:
         return str(value.year)
+    month = MONTHS[value.month - 1][:3] if short else MONTHS[value.month - 1]
     if value.day is None:
-        return f"{MONTHS[value.month - 1]} {value.year}"
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return f"{month} {value.year}"
+    return f"{value.day} {month} {value.year}"
 
 
 def label(value: str) -> str:
