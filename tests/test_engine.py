@@ -317,3 +317,15 @@ def test_keep_html_writes_the_intermediate_html_beside_the_pdf(tmp_path: Path) -
     html = (output / "public" / "alpha-pact.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
     assert "Alpha Pact" in html
+
+
+def test_an_unwritable_output_is_a_located_error_not_a_traceback(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "public").write_text("a file where a folder should be", encoding="utf-8")
+    result = run_cli(
+        "build", "--content", GOOD, "--output", output, "--audience", "public", "--format", "docx"
+    )
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    assert f"{output}/public/alpha-pact.docx:0:0: cannot write: " in result.stderr

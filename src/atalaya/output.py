@@ -39,15 +39,19 @@ class OutputWriter:
         if target in self.written:
             raise BuildError(Diagnostic(str(self.root / relative), 0, 0, "written twice in one build"))
         self.written.add(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f"{TEMP_PREFIX}{target.name}.{os.getpid()}")
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             with temp.open("wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             temp.replace(target)
+        except OSError as exc:  # a full disk, a read-only folder, a file where a folder should be
+            raise BuildError(
+                Diagnostic(str(self.root / relative), 0, 0, f"cannot write: {exc.strerror or exc}")
+            ) from None
         finally:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 temp.unlink()
         return hashlib.sha256(data).hexdigest()
