@@ -272,9 +272,12 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         if name not in planned_names and name in all_names and (request.output / entry.path).is_file():
             manifest.entries[name] = entry
 
+    instrument_files = {
+        path.stem: shown for shown, path in corpus.files.items() if path.parent.name == "instruments"
+    }
     for outcome in _render_all(stale, corpus, request, templates):
         target = outcome.target
-        instrument_file = _instrument_path(corpus, target.instrument)
+        instrument_file = instrument_files.get(target.instrument, target.instrument)
         if outcome.bug is not None:
             result.bugs.append(f"while building {target.name}:\n{outcome.bug}")
             reporter.failed(
@@ -342,13 +345,6 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         writer.write(MANIFEST_NAME, text.encode("utf-8"))
         result.manifest_written = True
     return result
-
-
-def _instrument_path(corpus: Corpus, instrument_id: str) -> str:
-    for shown, path in corpus.files.items():
-        if path.parent.name == "instruments" and path.stem == instrument_id:
-            return shown
-    return instrument_id
 
 
 def _keep_previous(manifest: Manifest, previous: Manifest, target: Target, request: Request) -> None:
