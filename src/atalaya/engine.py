@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import AtalayaError, BuildError, ContentError, Diagnostic, Severity, TemplateError
+from .errors import AtalayaError, BuildError, ContentError, Diagnostic, Severity, TemplateError, shown_path
 from .model import Corpus, load_corpus
 from .output import OutputWriter
 from .plan import (
@@ -183,17 +183,10 @@ def check_templates(templates: TemplateSet) -> None:
             templates.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             errors.append(
-                Diagnostic(_shown(path), exc.lineno or 1, 1, exc.message or "template syntax error")
+                Diagnostic(shown_path(path), exc.lineno or 1, 1, exc.message or "template syntax error")
             )
     if errors:
         raise TemplateError(errors)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _sha256_file(path: Path) -> str | None:
@@ -242,11 +235,11 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     )
     templates = TemplateSet(request.templates)
     if not request.templates.is_dir():
-        raise TemplateError(Diagnostic(_shown(request.templates), 0, 0, "templates folder not found"))
+        raise TemplateError(Diagnostic(shown_path(request.templates), 0, 0, "templates folder not found"))
     check_templates(templates)
     if request.options.reference_docx is not None and not request.options.reference_docx.is_file():
         raise BuildError(
-            Diagnostic(_shown(request.options.reference_docx), 0, 0, "reference document not found")
+            Diagnostic(shown_path(request.options.reference_docx), 0, 0, "reference document not found")
         )
 
     targets = _targets(corpus, request)
@@ -414,12 +407,12 @@ def clean(output: Path) -> int:
     if not output.exists():
         return 0
     if not output.is_dir():
-        raise BuildError(Diagnostic(_shown(output), 0, 0, "not a folder"))
+        raise BuildError(Diagnostic(shown_path(output), 0, 0, "not a folder"))
     entries = list(output.iterdir())
     if entries and not (output / MANIFEST_NAME).exists():
         raise BuildError(
             Diagnostic(
-                _shown(output),
+                shown_path(output),
                 0,
                 0,
                 f"has no {MANIFEST_NAME}; refusing to delete a folder this tool did not make",
@@ -440,7 +433,10 @@ def merge_manifests(manifests: Iterable[Path], output: Path) -> Manifest:
         if merged.tools and shard.tools and shard.tools != merged.tools:
             errors.append(
                 Diagnostic(
-                    _shown(manifest_path), 1, 1, "built with different tool versions than the other shards"
+                    shown_path(manifest_path),
+                    1,
+                    1,
+                    "built with different tool versions than the other shards",
                 )
             )
         merged.tools = merged.tools or shard.tools
@@ -448,12 +444,14 @@ def merge_manifests(manifests: Iterable[Path], output: Path) -> Manifest:
             source = manifest_path.parent / entry.path
             if _sha256_file(source) != entry.sha256:
                 errors.append(
-                    Diagnostic(_shown(source), 0, 0, "missing or does not match its manifest entry")
+                    Diagnostic(shown_path(source), 0, 0, "missing or does not match its manifest entry")
                 )
                 continue
             existing = merged.entries.get(name)
             if existing is not None and existing.sha256 != entry.sha256:
-                errors.append(Diagnostic(_shown(manifest_path), 1, 1, f"{name} differs from another shard's"))
+                errors.append(
+                    Diagnostic(shown_path(manifest_path), 1, 1, f"{name} differs from another shard's")
+                )
                 continue
             merged.entries[name] = entry
             destination = output / entry.path

@@ -31,7 +31,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from .errors import ContentError, Diagnostic, Severity
+from .errors import ContentError, Diagnostic, Severity, shown_path
 from .load import Document, PathKey, load_file, shown_value
 
 LEVELS: tuple[str, ...] = ("public", "internal", "restricted")
@@ -532,14 +532,6 @@ def _validate(document: Document, model: type[BaseModel], errors: list[Diagnosti
 # --- loading a content tree ---------------------------------------------------------------------------
 
 
-def _display(path: Path) -> str:
-    """How messages name a file: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
     """Load and validate a whole content tree; raise `ContentError` with every problem found."""
     errors: list[Diagnostic] = []
@@ -548,7 +540,7 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
 
     def read(path: Path, shown: str | None = None) -> Document | None:
         try:
-            document = load_file(path, shown or _display(path))
+            document = load_file(path, shown or shown_path(path))
         except ContentError as exc:
             errors.extend(exc.diagnostics)
             return None
@@ -557,7 +549,7 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
         return document
 
     if not root.is_dir():
-        raise ContentError(Diagnostic(_display(root), 0, 0, "content folder not found"))
+        raise ContentError(Diagnostic(shown_path(root), 0, 0, "content folder not found"))
 
     office = DEFAULT_OFFICE
     office_path = root / "office.yaml"
@@ -583,12 +575,12 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
 
     instrument_dir = root / "instruments"
     paths = sorted(instrument_dir.glob("*.yaml")) if instrument_dir.is_dir() else []
-    shown_dir = _display(instrument_dir)
+    shown_dir = shown_path(instrument_dir)
     stray = sorted(p for p in instrument_dir.glob("*.yml")) if instrument_dir.is_dir() else []
     for path in stray:
-        errors.append(Diagnostic(_display(path), 1, 1, "instrument files must end in .yaml"))
+        errors.append(Diagnostic(shown_path(path), 1, 1, "instrument files must end in .yaml"))
     if not paths and not stray:
-        errors.append(Diagnostic(_display(instrument_dir), 0, 0, "no instrument files (*.yaml) found"))
+        errors.append(Diagnostic(shown_path(instrument_dir), 0, 0, "no instrument files (*.yaml) found"))
     known_ids = {p.stem for p in paths}
 
     instruments: dict[str, Instrument] = {}

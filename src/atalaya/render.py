@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from .errors import Diagnostic, TemplateError
+from .errors import Diagnostic, TemplateError, shown_path
 from .model import PartialDate
 from .select import View
 
@@ -99,7 +99,7 @@ class TemplateSet:
         except jinja2.TemplateSyntaxError as exc:
             where = exc.filename or exc.name or names[-1]
             raise TemplateError(
-                Diagnostic(_shown(where, self.root), exc.lineno or 1, 1, exc.message or "syntax error")
+                Diagnostic(shown_path(self.root / where), exc.lineno or 1, 1, exc.message or "syntax error")
             ) from None
         except jinja2.TemplatesNotFound:
             raise TemplateError(
@@ -107,7 +107,9 @@ class TemplateSet:
             ) from None
         except jinja2.UndefinedError as exc:
             line, name = _template_frame(exc)
-            raise TemplateError(Diagnostic(_shown(name or names[-1], self.root), line, 1, str(exc))) from None
+            raise TemplateError(
+                Diagnostic(shown_path(self.root / (name or names[-1])), line, 1, str(exc))
+            ) from None
 
     def briefing_html(self, view: View, **options: Any) -> str:
         names = [f"briefing/{view.audience_name}.html.j2", "briefing/base.html.j2"]
@@ -120,16 +122,6 @@ class TemplateSet:
     def files(self) -> list[Path]:
         """Every file in the templates folder: what a document's input hash covers."""
         return sorted(p for p in self.root.rglob("*") if p.is_file())
-
-
-def _shown(name: str, root: Path) -> str:
-    path = Path(name)
-    if not path.is_absolute():
-        path = root / name
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _template_frame(exc: BaseException) -> tuple[int, str | None]:

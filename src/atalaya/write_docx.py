@@ -49,7 +49,7 @@ from docx.shared import Twips
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from .errors import BuildError, Diagnostic, TemplateError
+from .errors import BuildError, Diagnostic, TemplateError, shown_path
 from .render import TemplateSet, label
 from .select import View
 
@@ -192,23 +192,16 @@ class DocxWriter:
         for name in (f"memo/{view.audience_name}.xml.j2", "memo/base.xml.j2"):
             path = self.templates.root / name
             if path.is_file():
-                return _shown(path)
-        return _shown(self.templates.root / "memo")
+                return shown_path(path)
+        return shown_path(self.templates.root / "memo")
 
 
 # --- input checks -------------------------------------------------------------------------------------
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _reference_error(path: Path | None, exc: BaseException) -> BuildError:
     reason = str(exc).strip() or type(exc).__name__
-    shown = _shown(path) if path is not None else "reference document"
+    shown = shown_path(path) if path is not None else "reference document"
     message = f"reference document is not a usable Word .docx file: {reason}"
     return BuildError(Diagnostic(shown, 0, 0, message))
 
@@ -218,15 +211,19 @@ def _read_reference(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise BuildError(
-            Diagnostic(_shown(path), 0, 0, f"cannot read reference document: {exc.strerror or exc}")
+            Diagnostic(shown_path(path), 0, 0, f"cannot read reference document: {exc.strerror or exc}")
         ) from None
     if len(data) > MAX_REFERENCE_BYTES:
         raise BuildError(
-            Diagnostic(_shown(path), 0, 0, f"reference document is larger than {MAX_REFERENCE_BYTES:,} bytes")
+            Diagnostic(
+                shown_path(path), 0, 0, f"reference document is larger than {MAX_REFERENCE_BYTES:,} bytes"
+            )
         )
     if not zipfile.is_zipfile(BytesIO(data)):
         raise BuildError(
-            Diagnostic(_shown(path), 0, 0, "reference document is not a Word .docx file (not a zip archive)")
+            Diagnostic(
+                shown_path(path), 0, 0, "reference document is not a Word .docx file (not a zip archive)"
+            )
         )
     try:
         document = docx.Document(BytesIO(data))

@@ -33,7 +33,7 @@ import font_source_sans_pro
 import font_source_serif_pro
 import pydyf
 
-from .errors import BuildError, Diagnostic, UsageError
+from .errors import BuildError, Diagnostic, UsageError, shown_path
 from .render import TemplateSet
 from .select import View
 
@@ -297,13 +297,6 @@ def _source_date_epoch(epoch: int) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 class PdfWriter:
     """One per worker process: keeps font configuration and parsed stylesheets across documents."""
 
@@ -347,7 +340,7 @@ class PdfWriter:
                     for source in sources
                 ]
             except FatalURLFetchingError as exc:
-                raise BuildError(Diagnostic(_shown(stylesheet), 0, 0, str(exc))) from None
+                raise BuildError(Diagnostic(shown_path(stylesheet), 0, 0, str(exc))) from None
         self.stylesheet_warnings = tuple(messages)
         self.inline_css = "\n".join(sources)
         """The stylesheets as text, written into kept HTML (`--html`) so it renders alone, as the PDF."""
@@ -365,7 +358,7 @@ class PdfWriter:
 
     def _refusal(self, message: str) -> BuildError:
         """A refused fetch: only templates can ask for one (content is always escaped text)."""
-        return BuildError(Diagnostic(_shown(self.templates.root), 0, 0, message))
+        return BuildError(Diagnostic(shown_path(self.templates.root), 0, 0, message))
 
     def _check_refusals(self) -> None:
         if self.fetcher.refused:
