@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,11 @@ def test_the_workflows_own_shard_and_merge_commands_give_the_one_shot_manifest(t
     (work / "content").symlink_to(GOOD)
     venv_bin = work / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
-    (venv_bin / "python").symlink_to(sys.executable)
+    # A symlink to a venv's interpreter loses the venv's site-packages (Python finds pyvenv.cfg beside the
+    # path it was started by), so the fake checkout's python starts this interpreter by its own path.
+    launcher = venv_bin / "python"
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n', encoding="utf-8")
+    launcher.chmod(0o755)
 
     shards = int(workflow()["env"]["SHARDS"])
     matrix = workflow()["jobs"]["build"]["strategy"]["matrix"]["shard"]
