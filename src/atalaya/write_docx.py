@@ -21,7 +21,8 @@ checks it, and maps it onto Word with python-docx:
 Whitespace in the XML collapses as in HTML. Everything else comes from the view: the handling banner in
 the header and footer (coloured by level), "Page X of Y" fields, core properties and the document
 language. Styles come from a reference .docx when one is given (as pandoc's --reference-doc), else they
-are defined here on python-docx's default template. The output is deterministic: fixed dates from
+are defined here on python-docx's default template; of either, only the look and the header and footer
+pictures are kept, never text (`_Builder._drop_stale_parts`). The output is deterministic: fixed dates from
 `as_of`, fixed zip entry order, timestamps and compression.
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from io import BytesIO
@@ -70,7 +72,6 @@ PAPERS: Final = {"A4": (11906, 16838, 1418), "Letter": (12240, 15840, 1440)}
 MAX_REFERENCE_BYTES: Final = 50 * 1024 * 1024
 MAX_MEMO_XML_CHARS: Final = 10 * 1024 * 1024
 CORE_TEXT_LIMIT: Final = 255
-STYLES_WITH_EFFECTS: Final = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 
 # --- the memo XML vocabulary --------------------------------------------------------------------------
 
@@ -143,7 +144,9 @@ class DocxWriter:
     """Write one audience view as a Word memo, optionally styled by an office's reference .docx.
 
     `paper` ("A4" or "Letter") sets the page size. A reference document keeps its own margins,
-    orientation, header content (a logo) and styles; styles it lacks are added with plain definitions.
+    orientation, styles and the pictures of its headers and footers (a logo); styles it lacks are added
+    with plain definitions. Nothing it says is kept: its body, the text of its headers and footers
+    (replaced by the memo's banner, marking and page numbers), comments, notes and document properties.
     A reference that cannot be read is a `BuildError` here, before any memo is written.
     """
 
@@ -455,7 +458,6 @@ class _Builder:
         self.previous_was_table = False
 
     def build(self, root: etree._Element) -> None:
-        self._drop_stale_parts()
         self._clear_body()
         self._page_setup()
         self._numbering_and_styles()
@@ -463,18 +465,52 @@ class _Builder:
         for element in root:
             self._block(element)
         self._core_properties()
+        self._app_properties()
+        self._drop_stale_parts()
 
     # --- package and page -------------------------------------------------------------------------------
 
     def _drop_stale_parts(self) -> None:
-        """Remove the template's thumbnail and Word 2010 style copy: both would describe another document."""
+        """Keep of the base document only what describes how a memo looks, never what another document said.
+
+        The base is python-docx's template or an office's reference, often made from an earlier memo, so it
+        may carry another audience's banner and marking anywhere text can live. Kept: the parts a memo
+        uses (styles, numbering, settings, web settings, font table, theme, footnote separators) and
+        whatever the memo's own XML refers to (its headers and footers, links, the logo). Dropped: the
+        thumbnail, custom properties and sensitivity labels (docProps/custom.xml, docMetadata/), comments
+        and their people, building blocks (glossary), custom XML data, Word 2010's style copy, macros and
+        anything else the package relates without the memo using it; document variables, the attached
+        template and mail merge from the settings; every real footnote and endnote; printer settings.
+        """
         package = self.part.package
         for rId, rel in list(package.rels.items()):
-            if rel.reltype == RT.THUMBNAIL:
-                del package.rels[rId]
-        for rId, rel in list(self.part.rels.items()):
-            if rel.reltype == STYLES_WITH_EFFECTS:
-                self.part.drop_rel(rId)
+            if rel.reltype not in _PACKAGE_KEEPS:
+                _drop_rel(package, rId)
+        sect_pr = self.body.sectPr
+        if sect_pr is not None:
+            for name in ("w:printerSettings", "w:sectPrChange"):
+                for child in sect_pr.findall(qn(name)):
+                    sect_pr.remove(child)
+        _drop_unreferenced_rels(self.part, self.document.element, keep=_DOCUMENT_KEEPS)
+        for rel in list(self.part.rels.values()):
+            if rel.is_external:
+                continue
+            if rel.reltype == RT.SETTINGS:
+                settings = rel.target_part.element
+                for name in ("w:docVars", "w:attachedTemplate", "w:mailMerge", "w:saveThroughXslt"):
+                    for child in settings.findall(qn(name)):
+                        settings.remove(child)
+                _drop_unreferenced_rels(rel.target_part, settings)
+            elif rel.reltype in (RT.FOOTNOTES, RT.ENDNOTES):
+                _keep_note_separators(rel.target_part)
+
+    def _app_properties(self) -> None:
+        """docProps/app.xml names the office as the company and nothing of the base document (its company,
+        manager, template, statistics and titles of parts describe another document)."""
+        for rel in self.part.package.rels.values():
+            if rel.reltype == RT.EXTENDED_PROPERTIES and not rel.is_external:
+                office = _xml_text(_plain(self.view.office.name))
+                rel.target_part._blob = _APP_XML.format(company=office).encode("utf-8")
 
     def _clear_body(self) -> None:
         for child in list(self.body):
@@ -685,49 +721,50 @@ class _Builder:
     # --- header and footer ------------------------------------------------------------------------------
 
     def _header_and_footer(self) -> None:
+        """Every header and footer the section has shows the memo's banner and marking (and the footer the
+        page numbers): the base document's default, first-page and even-page ones lose all their text and
+        keep only their pictures (a logo), even where the first-page or even-page switch is off."""
         section = self.document.sections[-1]
+        first = section.different_first_page_header_footer
+        even = self.document.settings.odd_and_even_pages_header_footer
         headers = [section.header]
         footers = [section.footer]
-        if section.different_first_page_header_footer:
+        if first or not section.first_page_header.is_linked_to_previous:
             headers.append(section.first_page_header)
+        if first or not section.first_page_footer.is_linked_to_previous:
             footers.append(section.first_page_footer)
-        if self.document.settings.odd_and_even_pages_header_footer:
+        if even or not section.even_page_header.is_linked_to_previous:
             headers.append(section.even_page_header)
+        if even or not section.even_page_footer.is_linked_to_previous:
             footers.append(section.even_page_footer)
         level = self.view.banner
         colour = BANNER_COLOURS.get(level, "000000")
         banner = level.upper()
         marking = _plain(self.view.audience.marking, 500)
-        for header in headers:
-            header.is_linked_to_previous = False
-            element = header._element
-            self._drop_empty_paragraphs(element, drop_page_fields=False)
-            first = element[0] if len(element) else None
-            for paragraph in (
-                self._banner_paragraph(banner, colour, bold=True, size=20),
-                self._banner_paragraph(marking, colour, bold=False, size=16),
-            ):
-                if first is not None:
-                    first.addprevious(paragraph)
-                else:
-                    element.append(paragraph)
-        for footer in footers:
-            footer.is_linked_to_previous = False
-            element = footer._element
-            self._drop_empty_paragraphs(element, drop_page_fields=True)
-            element.append(self._page_paragraph(marking))
-            element.append(self._banner_paragraph(banner, colour, bold=True, size=20))
-
-    @staticmethod
-    def _drop_empty_paragraphs(element: Any, *, drop_page_fields: bool) -> None:
-        """Drop a header's or footer's empty paragraphs (and, in a footer, old page numbers); keep logos."""
-        for paragraph in element.findall(qn("w:p")):
-            has_object = paragraph.xpath(".//w:drawing|.//w:pict|.//w:object")
-            instructions = " ".join(paragraph.xpath(".//w:instrText/text()|.//w:fldSimple/@w:instr")).upper()
-            text = "".join(paragraph.xpath(".//w:t/text()")).strip()
-            page_field = "PAGE" in instructions.split() or "NUMPAGES" in instructions.split()
-            if (not text and not has_object and not instructions) or (drop_page_fields and page_field):
-                element.remove(paragraph)
+        done: set[int] = set()
+        for story, is_header in [(h, True) for h in headers] + [(f, False) for f in footers]:
+            story.is_linked_to_previous = False
+            part = story.part
+            if id(part) in done:  # one part used for two kinds of page: fill it once
+                continue
+            done.add(id(part))
+            element = part.element
+            style = self.style_ids["Header" if is_header else "Footer"]
+            _keep_only_pictures(element, style)
+            if is_header:
+                first_kept = element[0] if len(element) else None
+                for paragraph in (
+                    self._banner_paragraph(banner, colour, bold=True, size=20),
+                    self._banner_paragraph(marking, colour, bold=False, size=16),
+                ):
+                    if first_kept is not None:
+                        first_kept.addprevious(paragraph)
+                    else:
+                        element.append(paragraph)
+            else:
+                element.append(self._page_paragraph(marking))
+                element.append(self._banner_paragraph(banner, colour, bold=True, size=20))
+            _drop_unreferenced_rels(part, element)
 
     def _banner_paragraph(self, text: str, colour: str, *, bold: bool, size: int) -> Any:
         style = self.style_ids["Header"]
@@ -1175,6 +1212,164 @@ def _style_definitions(branded: bool, *, bullet_num: int, number_num: int) -> di
             f'{sans}<w:sz w:val="19"/><w:szCs w:val="19"/>',
         ),
     }
+
+
+# --- what a base document may pass on ------------------------------------------------------------------
+
+# Package relationships a memo keeps (its document and its two property parts, both rewritten); the
+# thumbnail, custom properties, sensitivity labels and signatures of the base document go.
+_PACKAGE_KEEPS: Final = frozenset({RT.OFFICE_DOCUMENT, RT.CORE_PROPERTIES, RT.EXTENDED_PROPERTIES})
+# Parts the document relates without naming them in its XML and that a memo uses; any other such part
+# (comments, people, glossary, custom XML, Word 2010's style copy, ...) goes, as does a named part the
+# memo's XML no longer names (a header of a deleted section, a picture of the deleted body).
+_DOCUMENT_KEEPS: Final = frozenset(
+    {
+        RT.STYLES,
+        RT.NUMBERING,
+        RT.SETTINGS,
+        RT.WEB_SETTINGS,
+        RT.FONT_TABLE,
+        RT.THEME,
+        RT.FOOTNOTES,
+        RT.ENDNOTES,
+    }
+)
+_R_NS: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_VML_RELID: Final = "{urn:schemas-microsoft-com:office:office}relid"
+_MC_ALTERNATE: Final = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
+# What may hold a picture in a run: DrawingML, VML and Word 2010's choice between the two.
+_GRAPHICS: Final = frozenset({qn("w:drawing"), qn("w:pict"), _MC_ALTERNATE})
+# DrawingML content a kept graphic may be: a picture, or shapes, groups and canvases without text.
+_PICTURE_URIS: Final = frozenset(
+    {
+        "http://schemas.openxmlformats.org/drawingml/2006/picture",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingGroup",
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingCanvas",
+    }
+)
+_GRAPHIC_DATA: Final = "{http://schemas.openxmlformats.org/drawingml/2006/main}graphicData"
+# Anything inside a graphic that shows text or runs code: text boxes (DrawingML and VML), WordArt
+# (watermarks), DrawingML and math text, fields, symbols, OLE objects and controls.
+_TEXT_HOLDERS: Final = frozenset(
+    {
+        *(qn(f"w:{name}") for name in ("t", "delText", "instrText", "delInstrText", "sym", "txbxContent")),
+        *(qn(f"w:{name}") for name in ("fldSimple", "fldChar", "object", "control", "pgNum")),
+        "{http://schemas.microsoft.com/office/word/2010/wordprocessingShape}txbx",
+        "{http://schemas.microsoft.com/office/word/2010/wordprocessingShape}linkedTxbx",
+        "{urn:schemas-microsoft-com:vml}textbox",
+        "{urn:schemas-microsoft-com:vml}textpath",
+        "{http://schemas.openxmlformats.org/drawingml/2006/main}t",
+        "{http://schemas.openxmlformats.org/officeDocument/2006/math}t",
+        "{urn:schemas-microsoft-com:office:office}OLEObject",
+    }
+)
+_DELETED: Final = frozenset({qn("w:del"), qn("w:moveFrom")})  # tracked deletions
+_LOGO_PPR: Final = ("w:spacing", "w:ind", "w:jc")  # the layout a kept picture's paragraph keeps, in order
+_NOTE_SEPARATORS: Final = frozenset({"separator", "continuationSeparator", "continuationNotice"})
+_APP_XML: Final = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    "<Application>Atalaya</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
+    "<Company>{company}</Company><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+    "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+)
+
+
+def _is_picture(graphic: Any) -> bool:
+    """A graphic that shows no text: a picture, or shapes without text boxes, WordArt or fields."""
+    if any(isinstance(node.tag, str) and node.tag in _TEXT_HOLDERS for node in graphic.iter()):
+        return False
+    uris = [data.get("uri", "") for data in graphic.iter(_GRAPHIC_DATA)]
+    return all(uri in _PICTURE_URIS for uri in uris)
+
+
+def _keep_only_pictures(story: Any, style_id: str) -> None:
+    """Empty a header or footer (`w:hdr`/`w:ftr`) of everything but its pictures.
+
+    Text, fields, text boxes, watermarks, content controls, tables, tracked changes and bookmarks all
+    go; each picture stays, in a paragraph of its own paragraph's style (else `style_id`), spacing,
+    indentation and alignment, so a logo keeps its place. A picture inside a text box or a table cell
+    comes out of it; one inside a content control stays.
+    """
+    found: list[tuple[Any, list[Any]]] = []
+
+    def walk(node: Any, paragraph: Any) -> None:
+        for child in node:
+            if not isinstance(child.tag, str):
+                continue
+            if child.tag in _GRAPHICS:
+                if child.getparent().tag == qn("w:r") and _is_picture(child):
+                    if not found or found[-1][0] is not paragraph:
+                        found.append((paragraph, []))
+                    found[-1][1].append(child)
+                continue
+            if child.tag in _TEXT_HOLDERS or child.tag in _DELETED:  # a text box's paragraphs are not
+                continue  # the header's, and a deleted picture stays deleted
+            walk(child, child if child.tag == qn("w:p") else paragraph)
+
+    walk(story, None)
+    kept = []
+    for paragraph, graphics in found:
+        old_ppr = paragraph.find(qn("w:pPr")) if paragraph is not None else None
+        old_style = old_ppr.find(qn("w:pStyle")) if old_ppr is not None else None
+        style = old_style.get(qn("w:val")) if old_style is not None else style_id
+        p = OxmlElement("w:p")
+        ppr = OxmlElement("w:pPr")
+        ppr.append(OxmlElement("w:pStyle", {qn("w:val"): style}))
+        p.append(ppr)
+        for name in _LOGO_PPR:
+            layout = old_ppr.find(qn(name)) if old_ppr is not None else None
+            if layout is not None:
+                ppr.append(deepcopy(layout))
+        for graphic in graphics:
+            run = OxmlElement("w:r")
+            run.append(deepcopy(graphic))
+            p.append(run)
+        kept.append(p)
+    for child in list(story):
+        story.remove(child)
+    for p in kept:
+        story.append(p)
+
+
+def _keep_note_separators(part: Any) -> None:
+    """Keep of a footnotes or endnotes part only the separator notes Word needs, without any text."""
+    root = parse_xml(part.blob)
+    for note in list(root):
+        if note.get(qn("w:type")) not in _NOTE_SEPARATORS:
+            root.remove(note)
+            continue
+        for node in list(note.iter(*_TEXT_HOLDERS)):
+            node.getparent().remove(node)
+    if hasattr(part, "_element"):
+        part._element = root
+    else:
+        part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    _drop_unreferenced_rels(part, root)
+
+
+def _referenced_rel_ids(element: Any) -> set[str]:
+    ids: set[str] = set()
+    for node in element.iter():
+        if isinstance(node.tag, str):
+            ids.update(v for k, v in node.attrib.items() if k.startswith(f"{{{_R_NS}}}") or k == _VML_RELID)
+    return ids
+
+
+def _drop_unreferenced_rels(part: Any, element: Any, keep: frozenset[str] = frozenset()) -> None:
+    """Drop the relationships of `part` that its XML no longer names, except those of a type in `keep`."""
+    used = _referenced_rel_ids(element)
+    for rId, rel in list(part.rels.items()):
+        if rId not in used and rel.reltype not in keep:
+            _drop_rel(part, rId)
+
+
+def _drop_rel(owner: Any, rId: str) -> None:
+    """Forget a relationship of a part or of the package (the part it led to is then not saved)."""
+    owner.rels.pop(rId, None)
+    owner.rels.related_parts.pop(rId, None)
 
 
 # --- saving -------------------------------------------------------------------------------------------
