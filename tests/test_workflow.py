@@ -130,7 +130,9 @@ def test_summary_reports_changes_and_stale_content(tmp_path: Path) -> None:
     assert run_cli("build", "--content", GOOD, "--output", output, "--format", "docx").code == 0
     previous = tmp_path / "previous.json"
     data = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
-    data["targets"][0]["sha256"] = "0" * 64
+    for entry in data["targets"]:
+        if entry["target"] in ("public/alpha-pact.docx", "analyst/beta-forum.docx"):
+            entry["sha256"] = "0" * 64
     previous.write_text(json.dumps(data), encoding="utf-8")
     content = tmp_path / "content"
     shutil.copytree(GOOD, content)
@@ -139,12 +141,24 @@ def test_summary_reports_changes_and_stale_content(tmp_path: Path) -> None:
         office.read_text(encoding="utf-8").replace("stale_after_days: 3650", "stale_after_days: 1"),
         encoding="utf-8",
     )
+    # By default the summary covers the lowest-clearance audience (public) only.
     summary = run_cli("summary", "--content", content, "--output", output, "--previous", previous)
     assert summary.code == 0, summary.stderr
-    assert "1 new or changed since the previous run" in summary.stdout
-    assert "**changed**" in summary.stdout
+    assert summary.stdout.startswith("**PUBLIC**\n")
+    assert "| Alpha Pact | 2026-11-01 | – | DOCX **changed** |" in summary.stdout
+    assert "1 document; 1 new or changed since the previous run" in summary.stdout
     assert "### Overdue for review" in summary.stdout
     assert "`alpha-pact.yaml` (line 41): not reviewed for" in summary.stdout
+    assert "Beta Forum" not in summary.stdout and "beta-forum" not in summary.stdout  # an internal file
+
+    analyst = run_cli(
+        "summary", "--content", content, "--output", output, "--previous", previous, "--audience", "analyst"
+    )
+    assert analyst.code == 0, analyst.stderr
+    assert analyst.stdout.startswith("**RESTRICTED**\n")
+    assert "| Beta Forum | 2026-10-01 | – | DOCX **changed** |" in analyst.stdout
+    assert "2 documents; 1 new or changed since the previous run" in analyst.stdout
+    assert "`beta-forum.yaml` (line 12): not reviewed for" in analyst.stdout
 
 
 def test_ci_run_executes_the_readmes_test_command() -> None:
