@@ -42,11 +42,24 @@ class Diagnostic:
         return f"{self.path}:{self.line}:{self.col}: {prefix}{self.message}"
 
     def github_annotation(self) -> str:
+        """The diagnostic as a GitHub Actions workflow command (`::error file=...,line=...::message`).
+
+        The message is escaped as the runner expects of a command's data (`%`, CR, LF) and the file name
+        as a property value (also `,` and `:`), so neither can end the command early or add properties.
+        """
         kind = "warning" if self.severity is Severity.WARNING else "error"
-        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        message = _escape_data(self.message)
         if not self.path:
             return f"::{kind}::{message}"
-        return f"::{kind} file={self.path},line={self.line},col={self.col}::{message}"
+        return f"::{kind} file={_escape_property(self.path)},line={self.line},col={self.col}::{message}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 class AtalayaError(Exception):

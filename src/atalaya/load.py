@@ -8,7 +8,10 @@ YAML 1.1 surprises cannot silently change content.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,17 +282,98 @@ def load_text(raw: bytes, display_path: str) -> Document:
 def load_file(path: Path, display_path: str | None = None) -> Document:
     """Read and parse one YAML file; `display_path` is how messages name it (default: the path as given)."""
     shown = display_path or str(path)
+    return load_text(read_capped(path, shown), shown)
+
+
+# What an entry that is not a regular file is, for the message refusing it.
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_unless_regular(mode: int, path: Path, shown: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    via = " (through a symbolic link)" if path.is_symlink() else ""
+    raise ContentError(Diagnostic(shown, 0, 0, f"is {kind}{via}, not a regular file"))
+
+
+def _open_error(exc: OSError, path: Path, shown: str) -> ContentError:
+    if exc.errno == errno.ELOOP:
+        return ContentError(Diagnostic(shown, 0, 0, "symbolic link loop (too many levels of symbolic links)"))
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        try:
+            target = shown_value(path.readlink())
+        except OSError:  # pragma: no cover - replaced between the two calls
+            target = "?"
+        return ContentError(Diagnostic(shown, 0, 0, f"symbolic link to a missing file ({target})"))
+    if exc.errno == errno.ENOENT:
+        return ContentError(Diagnostic(shown, 0, 0, "file not found"))
+    if exc.errno == errno.EISDIR:
+        return ContentError(Diagnostic(shown, 0, 0, "is a directory, not a regular file"))
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ContentError(Diagnostic(shown, 0, 0, "permission denied"))
+    return ContentError(Diagnostic(shown, 0, 0, f"cannot be read: {shown_value(exc.strerror or exc)}"))
+
+
+def read_capped(path: Path, shown: str) -> bytes:
+    """The bytes of a regular file of at most `MAX_FILE_BYTES`, or a `ContentError` located at the file.
+
+    Nothing but a regular file is ever read: a named pipe, a device (`/dev/zero`, a terminal), a socket or
+    a directory is refused before it is opened (no hang, no endless read), and again after opening from the
+    open descriptor itself, in case the entry was replaced in between. The file is opened non-blocking and
+    read up to the cap plus one byte, so a file that grows past the cap is refused without being held whole.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        _refuse_unless_regular(path.stat().st_mode, path, shown)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _open_error(exc, path, shown) from None
+    try:
+        info = os.fstat(fd)
+        _refuse_unless_regular(info.st_mode, path, shown)
+        if info.st_size > MAX_FILE_BYTES:
             raise ContentError(
-                Diagnostic(shown, 1, 1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+                Diagnostic(shown, 1, 1, f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
             )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ContentError(Diagnostic(shown, 0, 0, "file not found")) from None
-    except IsADirectoryError:
-        raise ContentError(Diagnostic(shown, 0, 0, "is a directory, not a file")) from None
-    except PermissionError:
-        raise ContentError(Diagnostic(shown, 0, 0, "permission denied")) from None
-    return load_text(raw, shown)
+        chunks: list[bytes] = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 64 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise _open_error(exc, path, shown) from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ContentError(
+            Diagnostic(shown, 1, 1, f"file is over {MAX_FILE_BYTES:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        )
+    return raw
+
+
+def yaml_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The entries of `folder` named `*.yaml` (whatever they are: `read_capped` refuses what is not a
+    regular file, with its name) and, apart, the strays: `*.yml` and `.yaml` in any other case
+    (`*.YAML`, `*.Yml`), which a case-sensitive file system would otherwise skip without a word."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError:
+        return [], []
+    wanted = [folder / name for name in names if name.endswith(".yaml")]
+    stray = [
+        folder / name
+        for name in names
+        if name.lower().endswith((".yaml", ".yml")) and not name.endswith(".yaml")
+    ]
+    return wanted, stray

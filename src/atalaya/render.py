@@ -7,6 +7,7 @@ Templates are looked up per audience, falling back to the shared base:
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import jinja2
 
 from .errors import Diagnostic, TemplateError, shown_path
+from .load import shown_value
 from .model import PartialDate
 from .select import View
 
@@ -92,32 +94,60 @@ class TemplateSet:
         self.env.filters.update(date=format_date, label=label, cites=cites)
         self.env.globals.update(_extra_globals())
 
-    def _render(self, names: list[str], context: dict[str, Any]) -> str:
+    def render(self, names: str | list[str], context: dict[str, Any]) -> str:
+        """Render the first template of `names` that exists; any error the templates cause (syntax, a
+        missing template or include, an undefined name, an exception raised by template code) becomes a
+        `TemplateError` naming the template file (the partial's own, for an include) and its line."""
+        names = [names] if isinstance(names, str) else names
         try:
-            template = self.env.select_template(names)
-            return template.render(context)
-        except jinja2.TemplateSyntaxError as exc:
-            where = exc.filename or exc.name or names[-1]
-            raise TemplateError(
-                Diagnostic(shown_path(self.root / where), exc.lineno or 1, 1, exc.message or "syntax error")
-            ) from None
-        except jinja2.TemplatesNotFound:
-            raise TemplateError(
-                Diagnostic(str(self.root), 0, 0, f"no template found: tried {', '.join(names)}")
-            ) from None
-        except jinja2.UndefinedError as exc:
-            line, name = _template_frame(exc)
-            raise TemplateError(
-                Diagnostic(shown_path(self.root / (name or names[-1])), line, 1, str(exc))
-            ) from None
+            return self.env.select_template(names).render(context)
+        except Exception as exc:
+            diagnostic = self.diagnostic(exc, names)
+            if diagnostic is None:
+                raise
+            raise TemplateError(diagnostic) from None
+
+    def template_path(self, filename: str | None, name: str | None = None) -> str:
+        """How messages name a template: Jinja's file name is already under the templates folder."""
+        if filename and not filename.startswith("<"):
+            return shown_path(Path(filename))
+        return shown_path(self.root / name) if name else shown_path(self.root)
+
+    def diagnostic(self, exc: BaseException, names: list[str]) -> Diagnostic | None:
+        """The located diagnostic for an exception raised while loading or rendering templates; None for
+        one the templates did not cause (a bug in the pipeline, which keeps its traceback)."""
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            where = self.template_path(exc.filename, exc.name or names[-1])
+            return Diagnostic(where, exc.lineno or 1, 1, _one_line(exc.message or "template syntax error"))
+        line, filename = _template_frame(exc)
+        if filename is None:
+            if isinstance(exc, jinja2.TemplateNotFound):
+                tried = exc.templates if isinstance(exc, jinja2.TemplatesNotFound) else [exc.name]
+                shown = ", ".join(str(name) for name in tried)
+                return Diagnostic(shown_path(self.root), 0, 0, f"no template found: tried {shown}")
+            if isinstance(exc, jinja2.TemplateError):
+                return Diagnostic(self.template_path(None, names[-1]), 1, 1, _one_line(str(exc)))
+            return None
+        where = self.template_path(filename)
+        if isinstance(exc, jinja2.TemplatesNotFound):
+            message = f"no template found: tried {', '.join(str(name) for name in exc.templates)}"
+        elif isinstance(exc, jinja2.TemplateNotFound):
+            message = f"template '{exc.name}' not found"
+        elif isinstance(exc, jinja2.TemplateError):
+            message = str(exc)
+        elif _raised_by_template(exc):
+            message = f"{type(exc).__name__}: {exc}"
+        else:
+            return None
+        return Diagnostic(where, line, 1, _one_line(message))
 
     def briefing_html(self, view: View, **options: Any) -> str:
         names = [f"briefing/{view.audience_name}.html.j2", "briefing/base.html.j2"]
-        return self._render(names, {"view": view, **options})
+        return self.render(names, {"view": view, **options})
 
     def memo_xml(self, view: View, **options: Any) -> str:
         names = [f"memo/{view.audience_name}.xml.j2", "memo/base.xml.j2"]
-        return self._render(names, {"view": view, **options})
+        return self.render(names, {"view": view, **options})
 
     def files(self) -> list[Path]:
         """Every file in the templates folder: what a document's input hash covers."""
@@ -125,7 +155,7 @@ class TemplateSet:
 
 
 def _template_frame(exc: BaseException) -> tuple[int, str | None]:
-    """The template line an error was raised from, found in the traceback Jinja rewrites."""
+    """The innermost template line an error was raised from, found in the traceback Jinja rewrites."""
     tb = exc.__traceback__
     found: tuple[int, str | None] = (1, None)
     while tb is not None:
@@ -134,6 +164,27 @@ def _template_frame(exc: BaseException) -> tuple[int, str | None]:
             found = (tb.tb_lineno, filename)
         tb = tb.tb_next
     return found
+
+
+_JINJA_DIR = str(Path(jinja2.__file__).parent) + os.sep  # as Python names its frames
+
+
+def _raised_by_template(exc: BaseException) -> bool:
+    """Whether an exception comes from template code itself (`{{ 1 / 0 }}`, calling what is not callable)
+    rather than from Python code a template called (a filter, a figure): the innermost frame outside
+    Jinja's own package is a template's."""
+    tb = exc.__traceback__
+    last: str | None = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(_JINJA_DIR):
+            last = filename
+        tb = tb.tb_next
+    return last is not None and last.endswith(".j2")
+
+
+def _one_line(message: str) -> str:
+    return shown_value(message, limit=400)
 
 
 def _extra_globals() -> dict[str, Any]:
