@@ -12,6 +12,7 @@ import functools
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from pydantic import (
 )
 
 from .errors import ContentError, Diagnostic, Severity, shown_path
-from .load import Document, PathKey, load_file, shown_value
+from .load import Document, PathKey, load_file, shown_value, yaml_files
 
 LEVELS: tuple[str, ...] = ("public", "internal", "restricted")
 Level = Literal["public", "internal", "restricted"]
@@ -51,7 +52,9 @@ Kind = Literal[
     "engagement",
     "initiative",
 ]
-State = Literal["active", "dormant", "suspended", "defunct"]
+# `claimed`: some source says the instrument exists, but no text, depositary record, ratification or activity
+# is on record. It has no `since` (nothing on record dates it) and the file is not `corroborated` as a whole.
+State = Literal["active", "dormant", "suspended", "defunct", "claimed"]
 ActivityKind = Literal[
     "exercise", "training", "information-sharing", "operations", "dialogue", "procurement", "relief"
 ]
@@ -100,14 +103,59 @@ def level_rank(level: str) -> int:
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 
 
+# Bidirectional embeddings and overrides (LRE, RLE, LRO, RLO) end at PDF; isolates (LRI, RLI, FSI) at PDI.
+_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
+_POP_EMBEDDING = "\u202c"
+_ISOLATES = frozenset("\u2066\u2067\u2068")
+_POP_ISOLATE = "\u2069"
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _bidi_name(char: str) -> str:
+    return f"U+{ord(char):04X} ({unicodedata.name(char).lower()})"
+
+
+def _check_bidi(value: str) -> None:
+    """Refuse bidirectional controls left open or closing nothing within one text value.
+
+    An override left open reorders whatever a document prints after the value (the next field, a banner,
+    a source number: "Trojan Source"), so each value must close what it opens. As in the Unicode
+    bidirectional algorithm, a PDI also closes the embeddings opened inside its isolate; a PDF never
+    closes an isolate.
+    """
+    opened: list[tuple[str, int]] = []
+    for found in _BIDI.finditer(value):
+        char, at = found.group(), found.start() + 1
+        if char in _EMBEDDINGS or char in _ISOLATES:
+            opened.append((char, at))
+        elif char == _POP_EMBEDDING:
+            if not opened or opened[-1][0] not in _EMBEDDINGS:
+                raise ValueError(f"bidirectional control {_bidi_name(char)} at character {at} closes nothing")
+            opened.pop()
+        else:  # PDI
+            if not any(c in _ISOLATES for c, _ in opened):
+                raise ValueError(f"bidirectional control {_bidi_name(char)} at character {at} closes nothing")
+            while opened.pop()[0] not in _ISOLATES:
+                pass
+    if opened:
+        char, at = opened[-1]
+        closer = _POP_ISOLATE if char in _ISOLATES else _POP_EMBEDDING
+        raise ValueError(
+            f"bidirectional control {_bidi_name(char)} at character {at} is not closed; "
+            f"end it with {_bidi_name(closer)} in the same text"
+        )
+
+
 def _check_text(value: str) -> str:
-    """Reject characters that XML (and so PDF tagging and DOCX) cannot hold, and runaway lengths."""
+    """Reject characters that XML (and so PDF tagging and DOCX) cannot hold, unbalanced bidirectional
+    controls, and runaway lengths."""
     bad = _FORBIDDEN.search(value)
     if bad is not None:
         code = ord(bad.group())
         raise ValueError(f"control character U+{code:04X} at character {bad.start() + 1} is not allowed")
     if len(value) > MAX_TEXT_CHARS:
         raise ValueError(f"text is {len(value):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    _check_bidi(value)
     stripped = " ".join(value.split())
     if not stripped:
         raise ValueError("text must not be empty")
@@ -261,6 +309,8 @@ class Names(BaseModel):
 
 
 class Status(BaseModel):
+    """The instrument's current status. `claimed` means said to exist but not on record: no `since` then."""
+
     model_config = _STRICT
     state: State
     since: PartialDateField | None = None
@@ -268,14 +318,26 @@ class Status(BaseModel):
 
 
 class Partner(Marked):
+    """An external (extra-regional) partner or observer; listed once, and never also as a member."""
+
     country: CountryCode
     role: Text | None = None
 
 
 class Member(Marked):
+    """One period of one country's membership, from `joined` to `left` (the date its withdrawal took effect).
+
+    `announced` is when the withdrawal was announced or notified (a denunciation notice): not after `left`,
+    and alone (without `left`) a withdrawal announced but not in effect. A country that left and came back
+    is listed once per period, and its periods must not overlap.
+    """
+
     country: CountryCode
-    joined: PartialDateField | None = None
-    left: PartialDateField | None = None
+    joined: PartialDateField | None = Field(default=None, description="when this period of membership began")
+    announced: PartialDateField | None = Field(
+        default=None, description="when the withdrawal was announced or notified; not after `left`"
+    )
+    left: PartialDateField | None = Field(default=None, description="when the withdrawal took effect")
     role: Text | None = None
 
 
@@ -285,12 +347,16 @@ class TimelineEvent(Marked):
 
 
 class Source(BaseModel):
+    """One numbered source. A cited source is listed wherever an item citing it is shown; `release` (default:
+    the file's) decides who sees a source that nothing cites, and may not be above an item citing it."""
+
     model_config = _STRICT
     key: Slug
     title: Text
     publisher: Text
     year: Annotated[int, Field(ge=1800, le=2100)] | None = None
     url: Url | None = None
+    release: Level | None = None
 
 
 def _items(max_items: int = MAX_LIST_ITEMS) -> Any:
@@ -553,7 +619,7 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
 
     office = DEFAULT_OFFICE
     office_path = root / "office.yaml"
-    if office_path.exists():
+    if office_path.exists() or office_path.is_symlink():  # a broken link is an error, not no office
         doc = read(office_path)
         if doc is not None:
             office = _validate(doc, Office, errors) or DEFAULT_OFFICE
@@ -574,9 +640,8 @@ def load_corpus(root: Path, *, today: date | None = None) -> Corpus:
             countries = validated.root
 
     instrument_dir = root / "instruments"
-    paths = sorted(instrument_dir.glob("*.yaml")) if instrument_dir.is_dir() else []
+    paths, stray = yaml_files(instrument_dir) if instrument_dir.is_dir() else ([], [])
     shown_dir = shown_path(instrument_dir)
-    stray = sorted(p for p in instrument_dir.glob("*.yml")) if instrument_dir.is_dir() else []
     for path in stray:
         errors.append(Diagnostic(shown_path(path), 1, 1, "instrument files must end in .yaml"))
     if not paths and not stray:
@@ -684,6 +749,57 @@ def _warning(doc: Document, loc: PathKey, message: str, *, key: bool = False) ->
     return Diagnostic(doc.path, line, col, message, Severity.WARNING)
 
 
+def _latest(value: PartialDate) -> date:
+    """The last day a partial date can mean (`2019` -> 31 Dec 2019, `2019-02` -> 28 Feb 2019)."""
+    if value.day is not None:
+        return value.earliest
+    if value.month is None:
+        return date(value.year, 12, 31)
+    following = date(value.year + value.month // 12, value.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def _certainly_after(first: PartialDate, second: PartialDate) -> bool:
+    """Whether `first` is after `second` whatever days they stand for (`2004-01` is not after `2004`)."""
+    return first.earliest > _latest(second)
+
+
+def _overlap(one: Member, other: Member) -> bool:
+    """Whether two membership periods of one country overlap; a period without `left` runs to now."""
+    earlier, later = sorted((one, other), key=lambda m: m.joined.earliest if m.joined else date.min)
+    if earlier.left is None or later.joined is None:
+        return True
+    return _certainly_after(earlier.left, later.joined)
+
+
+def _period(member: Member) -> str:
+    return f"{member.joined or 'from the start'} to {member.left or 'now'}"
+
+
+# Future wording in an item about the past ("planned", "will", "is to be held"...), unless it is reported
+# speech ("announced it will...") in the same sentence.
+_FUTURE = re.compile(
+    r"\b(planned|scheduled|upcoming|forthcoming|will|(?:is|are) to be|(?:is|are) due to|due to be)\b",
+    re.IGNORECASE,
+)
+_REPORTED = re.compile(
+    r"\b(announc\w*|says?|said|stat(?:e|es|ed)|pledg\w*|promis\w*|vow\w*|agree\w*|decid\w*|declar\w*|"
+    r"confirm\w*|warn\w*|threaten\w*|tells?|told|insist\w*|expect\w*|hop(?:e|es|ed)|argu\w*|claim\w*|"
+    r"notif\w*|inform\w*|report\w*)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _future_wording(text: str) -> str | None:
+    """The first future-tense phrase in `text` that is not reported speech, if any."""
+    for found in _FUTURE.finditer(text):
+        sentence = re.split(r"[.;:!?]\s", text[: found.start()])[-1]
+        if not _REPORTED.search(sentence):
+            return found.group()
+    return None
+
+
 def _cross_check(
     instrument: Instrument,
     doc: Document,
@@ -713,21 +829,46 @@ def _cross_check(
                     (group, index, "country"),
                     f"{group}[{index}].country: unknown country '{entry.country}' (not in countries.yaml)",
                 )
-            if entry.country in seen_members:
+            # A member is listed once per period of membership (their overlap is checked below).
+            if entry.country in seen_members and group != "members":
                 yield doc.diagnostic((group, index, "country"), f"country '{entry.country}' is listed twice")
             seen_members.add(entry.country)
+    periods: dict[str, list[int]] = {}
     for index, member in enumerate(instrument.members):
+        periods.setdefault(member.country, []).append(index)
         if member.joined and member.left and member.left < member.joined:
             yield doc.diagnostic(
                 ("members", index, "left"),
                 f"members[{index}]: left {member.left} is before joined {member.joined}",
             )
-        for key in ("joined", "left"):
+        if member.announced is not None:
+            if member.left is not None and _certainly_after(member.announced, member.left):
+                yield doc.diagnostic(
+                    ("members", index, "announced"),
+                    f"members[{index}]: announced {member.announced} is after left {member.left}",
+                )
+            if member.joined is not None and _certainly_after(member.joined, member.announced):
+                yield doc.diagnostic(
+                    ("members", index, "announced"),
+                    f"members[{index}]: announced {member.announced} is before joined {member.joined}",
+                )
+        for key in ("joined", "announced", "left"):
             value = getattr(member, key)
             if value is not None and as_of < value:
                 yield doc.diagnostic(
                     ("members", index, key), f"members[{index}].{key} {value} is after as_of {as_of}"
                 )
+    for indexes in periods.values():
+        for position, first in enumerate(indexes):
+            for second in indexes[position + 1 :]:
+                if _overlap(instrument.members[first], instrument.members[second]):
+                    yield doc.diagnostic(
+                        ("members", second, "country"),
+                        f"members[{second}]: country '{instrument.members[second].country}' is listed twice "
+                        f"with overlapping periods (members[{first}]: {_period(instrument.members[first])}; "
+                        f"members[{second}]: {_period(instrument.members[second])}); "
+                        "a country that left and came back needs a 'left' before it joins again",
+                    )
 
     if instrument.established and instrument.in_force and instrument.in_force < instrument.established:
         yield doc.diagnostic(
@@ -743,6 +884,19 @@ def _cross_check(
         yield doc.diagnostic(
             ("status", "since"), f"status.since {instrument.status.since} is after as_of {as_of}"
         )
+    if instrument.status.state == "claimed":
+        if instrument.status.since is not None:
+            yield doc.diagnostic(
+                ("status", "since"),
+                "status.since: a claimed instrument is not on record, so nothing dates it; "
+                "remove 'since' and give the claimed date in the status note",
+            )
+        if instrument.verification == "corroborated":
+            yield doc.diagnostic(
+                ("verification",),
+                "verification: a claimed instrument cannot be corroborated as a whole; "
+                "use 'disputed' or 'single-source'",
+            )
 
     previous: PartialDate | None = None
     for index, event in enumerate(instrument.timeline):
@@ -757,6 +911,40 @@ def _cross_check(
                 f"timeline[{index}].date {event.date} is out of order (after {previous})",
             )
         previous = event.date
+        if event.date < as_of:
+            future = _future_wording(event.text)
+            if future:
+                yield _warning(
+                    doc,
+                    ("timeline", index, "text"),
+                    f"timeline[{index}].text is worded as future ('{future}') but is dated {event.date}, "
+                    f"before as_of {as_of}: say what happened",
+                )
+    # Undated prose: an activity or the status note naming a year before as_of's, yet worded as future.
+    dateless: list[tuple[PathKey, str, str]] = [
+        (("activities", index, "text"), f"activities[{index}]", activity.text)
+        for index, activity in enumerate(instrument.activities)
+    ]
+    if instrument.status.note is not None:
+        dateless.append((("status", "note"), "status.note", instrument.status.note.text))
+    for loc, where, text in dateless:
+        future = _future_wording(text)
+        past = [year for year in _YEAR.findall(text) if int(year) < as_of.year]
+        if future and past:
+            yield _warning(
+                doc,
+                loc,
+                f"{where} mentions {past[-1]}, before as_of {as_of}, but is worded as future ('{future}'): "
+                "say what happened",
+            )
+    # Verification is for claims of fact: a recommendation is not one.
+    for index, recommendation in enumerate(instrument.recommendations):
+        if recommendation.verification is not None:
+            yield doc.diagnostic(
+                ("recommendations", index, "verification"),
+                f"recommendations[{index}].verification: a recommendation is not a claim of fact and "
+                "carries no verification status; remove it",
+            )
 
     for index, related_id in enumerate(instrument.related):
         if related_id == instrument.id:
@@ -771,10 +959,19 @@ def _cross_check(
     if len(set(instrument.related)) != len(instrument.related):
         yield doc.diagnostic(("related",), "related lists an instrument twice")
 
-    for loc, cited in _citations(instrument):
-        for position, key in enumerate(cited):
+    for loc, item in _citations(instrument):
+        level = item.release or instrument.release
+        for position, key in enumerate(item.cite):
             if key not in source_keys:
                 yield doc.diagnostic((*loc, "cite", position), f"cites unknown source '{key}'")
+                continue
+            # A cited source is listed wherever the item citing it is shown: it may not sit above the item.
+            source_level = instrument.sources[source_keys[key]].release or instrument.release
+            if level_rank(source_level) > level_rank(level):
+                yield doc.diagnostic(
+                    (*loc, "cite", position),
+                    f"cites source '{key}', which is {source_level}: above this item's level ({level})",
+                )
 
     age = (today - instrument.as_of).days
     if age > office.stale_after_days:
@@ -801,13 +998,20 @@ MARKED_GROUPS = (
 )
 
 
-def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, list[str]]]:
+def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, Marked]]:
+    """Every item of the file that cites a source, with its location."""
     for group in MARKED_GROUPS:
         for index, item in enumerate(getattr(instrument, group)):
             if item.cite:
-                yield (group, index), item.cite
+                yield (group, index), item
     if instrument.status.note is not None and instrument.status.note.cite:
-        yield ("status", "note"), instrument.status.note.cite
+        yield ("status", "note"), instrument.status.note
+
+
+def cited_keys(instrument: Instrument) -> set[str]:
+    """The keys of the sources some item of the file cites, whatever its level (an uncited source is listed
+    by its own level instead)."""
+    return {key for _, item in _citations(instrument) for key in item.cite}
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -1,23 +1,29 @@
 """Turn an instrument and an audience into that audience's `View`: the one place releasability is enforced.
 
 Every item above the audience's clearance, and every section the audience does not show, is removed here,
-before any template sees the content. The view's banner is the highest level actually left in it.
+before any template sees the content. A source is kept only when an item the view shows cites it, or when
+nothing in the file cites it and its own level is within the clearance; the kept sources are numbered
+1..n in file order, so no gap betrays a hidden one. The view's banner is the highest level actually left
+in it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from .model import (
     LEVELS,
     Audience,
     Corpus,
     Instrument,
+    Marked,
     Names,
     Office,
     PartialDate,
     Prose,
+    cited_keys,
     level_rank,
 )
 
@@ -41,7 +47,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Period:
+    """One period of membership: joined, withdrawal announced (or notified), left (withdrawal in effect)."""
+
+    joined: PartialDate | None
+    announced: PartialDate | None
+    left: PartialDate | None
+
+
+@dataclass(frozen=True)
 class MemberRow:
+    """One country: a member listed for several periods is one row; `joined`, `announced` and `left` are those
+    of its first and last periods, so a row without `left` is a current member."""
+
     code: str
     country: str
     subregion: str
@@ -51,10 +69,17 @@ class MemberRow:
     level: str
     verification: str = "corroborated"
     cites: tuple[int, ...] = ()
+    announced: PartialDate | None = None
+    periods: tuple[Period, ...] = ()
 
     @property
     def mark(self) -> str:
         return PORTION_MARKS[self.level]
+
+    @property
+    def ever_left(self) -> bool:
+        """Whether any period ended or had a withdrawal announced (the tables then show a Left column)."""
+        return any(p.left or p.announced for p in self.periods)
 
 
 @dataclass(frozen=True)
@@ -65,6 +90,11 @@ class SourceRef:
     publisher: str
     year: int | None
     url: str | None
+    level: str = "public"
+
+    @property
+    def mark(self) -> str:
+        return PORTION_MARKS[self.level]
 
 
 @dataclass(frozen=True)
@@ -157,75 +187,132 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
     if not visible_to(audience, instrument.release):
         raise ValueError(f"audience {audience_name} is not cleared for {instrument.id}")
     default = instrument.release
-    numbers = {source.key: index + 1 for index, source in enumerate(instrument.sources)}
     shown = set(audience.sections)
     present: list[str] = [default]
 
-    def item(prose: Prose, *, kind: str | None = None, when: PartialDate | None = None) -> Item | None:
-        level = prose.release or default
-        if not visible_to(audience, level):
-            return None
+    def level_of(entry: Marked) -> str:
+        return entry.release or default
+
+    # First what the view shows: the items within clearance in the sections the audience lists. Only
+    # these may bring a cited source into the view.
+    def kept(section: str, entries: list[Any]) -> list[Any]:
+        if section not in shown:
+            return []
+        return [entry for entry in entries if visible_to(audience, level_of(entry))]
+
+    shown_summary = kept("summary", instrument.summary)
+    shown_objectives = kept("objectives", instrument.objectives)
+    shown_activities = kept("activities", list(instrument.activities))
+    shown_challenges = kept("challenges", instrument.challenges)
+    shown_assessment = kept("assessment", instrument.assessment)
+    shown_recommendations = kept("recommendations", instrument.recommendations)
+    shown_timeline = kept("timeline", instrument.timeline)
+    shown_members = kept("members", instrument.members)
+    shown_partners = kept("partners", instrument.partners)
+    note = instrument.status.note
+    shown_note = kept("key_facts", [note] if note is not None else [])
+    shown_entries: list[Marked] = [
+        *shown_summary,
+        *shown_objectives,
+        *shown_activities,
+        *shown_challenges,
+        *shown_assessment,
+        *shown_recommendations,
+        *shown_timeline,
+        *shown_members,
+        *shown_partners,
+        *shown_note,
+    ]
+
+    # Then the sources: cited by a shown item, or cited by nothing and within clearance; numbered 1..n.
+    sources: tuple[SourceRef, ...] = ()
+    if "sources" in shown:
+        cited_here = {key for entry in shown_entries for key in entry.cite}
+        cited_anywhere = cited_keys(instrument)
+        kept_sources = [
+            source
+            for source in instrument.sources
+            if source.key in cited_here
+            or (source.key not in cited_anywhere and visible_to(audience, source.release or default))
+        ]
+        sources = tuple(
+            SourceRef(
+                number,
+                source.key,
+                source.title,
+                source.publisher,
+                source.year,
+                source.url,
+                source.release or default,
+            )
+            for number, source in enumerate(kept_sources, start=1)
+        )
+        present.extend(source.level for source in sources)
+    numbers = {source.key: source.number for source in sources}
+
+    def cites(entry: Marked) -> tuple[int, ...]:
+        # Without a sources list there is nothing to cite: no numbers at all.
+        return tuple(numbers[key] for key in entry.cite if key in numbers)
+
+    def item(prose: Prose, *, kind: str | None = None, when: PartialDate | None = None) -> Item:
+        level = level_of(prose)
+        present.append(level)
         return Item(
             text=prose.text,
             level=level,
             verification=prose.verification or instrument.verification,
-            cites=tuple(numbers[key] for key in prose.cite),
+            cites=cites(prose),
             kind=kind,
             date=when,
         )
 
-    def items(section: str, proses: list[Prose]) -> tuple[Item, ...]:
-        if section not in shown:
-            return ()
-        kept = tuple(i for i in (item(p, kind=getattr(p, "kind", None)) for p in proses) if i is not None)
-        present.extend(i.level for i in kept)
-        return kept
+    def items(proses: list[Prose]) -> tuple[Item, ...]:
+        return tuple(item(p, kind=getattr(p, "kind", None)) for p in proses)
 
-    def rows(section: str) -> tuple[MemberRow, ...]:
-        if section not in shown:
-            return ()
-        kept: list[MemberRow] = []
-        for entry in getattr(instrument, section):
-            level = entry.release or default
-            if not visible_to(audience, level):
-                continue
-            country = corpus.countries[entry.country]
-            kept.append(
+    def rows(entries: list[Any]) -> tuple[MemberRow, ...]:
+        # A member listed once per period of membership becomes one row with the periods this view shows, in
+        # date order, at the place of its first entry; the row carries the highest level among them.
+        by_country: dict[str, list[Any]] = {}
+        for entry in entries:
+            by_country.setdefault(entry.country, []).append(entry)
+        kept_rows: list[MemberRow] = []
+        for code, group in by_country.items():
+            group.sort(key=lambda e: e.joined.earliest if getattr(e, "joined", None) else date.min)
+            levels = [level_of(entry) for entry in group]
+            level = max(levels, key=level_rank)
+            checks = {entry.verification or instrument.verification for entry in group}
+            verification = next(v for v in ("disputed", "single-source", "corroborated") if v in checks)
+            periods = tuple(
+                Period(getattr(e, "joined", None), getattr(e, "announced", None), getattr(e, "left", None))
+                for e in group
+            )
+            country = corpus.countries[code]
+            kept_rows.append(
                 MemberRow(
-                    code=entry.country,
+                    code=code,
                     country=country.name.en,
                     subregion=country.subregion,
-                    joined=getattr(entry, "joined", None),
-                    left=getattr(entry, "left", None),
-                    role=entry.role,
+                    joined=periods[0].joined,
+                    left=periods[-1].left,
+                    role=" ".join(entry.role for entry in group if entry.role) or None,
                     level=level,
-                    verification=entry.verification or instrument.verification,
-                    cites=tuple(numbers[key] for key in entry.cite),
+                    verification=verification,
+                    cites=tuple(dict.fromkeys(n for entry in group for n in cites(entry))),
+                    announced=periods[-1].announced,
+                    periods=periods,
                 )
             )
-            present.append(level)
-        return tuple(kept)
+            present.extend(levels)
+        return tuple(kept_rows)
 
-    timeline: tuple[Item, ...] = ()
-    if "timeline" in shown:
-        events = []
-        for event in instrument.timeline:
-            shown_event = item(
-                Prose(
-                    text=event.text, release=event.release, cite=event.cite, verification=event.verification
-                ),
-                when=event.date,
-            )
-            if shown_event is not None:
-                events.append(shown_event)
-                present.append(shown_event.level)
-        timeline = tuple(events)
-
-    status_note = None
-    if "key_facts" in shown and instrument.status.note is not None:
-        status_note = item(instrument.status.note)
-        if status_note is not None:
-            present.append(status_note.level)
+    timeline = tuple(
+        item(
+            Prose(text=event.text, release=event.release, cite=event.cite, verification=event.verification),
+            when=event.date,
+        )
+        for event in shown_timeline
+    )
+    status_note = item(shown_note[0]) if shown_note else None
 
     related: tuple[RelatedRef, ...] = ()
     if "related" in shown:
@@ -237,21 +324,15 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
         # A related instrument's name is material at that instrument's level: it counts for the banner.
         present.extend(corpus.instruments[ref.id].release for ref in related)
 
-    summary = items("summary", instrument.summary)
-    objectives = items("objectives", instrument.objectives)
-    activities = items("activities", list(instrument.activities))
-    challenges = items("challenges", instrument.challenges)
-    assessment = items("assessment", instrument.assessment)
-    recommendations = items("recommendations", instrument.recommendations)
-    members = rows("members")
-    partners = rows("partners")
-    sources = (
-        tuple(
-            SourceRef(numbers[s.key], s.key, s.title, s.publisher, s.year, s.url) for s in instrument.sources
-        )
-        if "sources" in shown
-        else ()
-    )
+    summary = items(shown_summary)
+    objectives = items(shown_objectives)
+    activities = items(shown_activities)
+    challenges = items(shown_challenges)
+    assessment = items(shown_assessment)
+    # A recommendation is not a claim of fact: it never shows (or inherits the file's) verification status.
+    recommendations = tuple(replace(i, verification="corroborated") for i in items(shown_recommendations))
+    members = rows(shown_members)
+    partners = rows(shown_partners)
     content_of = {
         "key_facts": True,
         "summary": summary,
