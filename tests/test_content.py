@@ -360,3 +360,18 @@ def test_a_large_corpus_loads_on_worker_processes_with_the_same_result(tmp_path:
         corpus.files[str(content / "instruments" / "alpha-042.yaml")]
         == content / "instruments" / "alpha-042.yaml"
     )
+
+
+@pytest.mark.parametrize("reserved", ["index", "book", "countries", "changes"])
+def test_an_instrument_may_not_take_a_reserved_output_name(good_tree: Path, reserved: str) -> None:
+    source = good_tree / "instruments" / "beta-forum.yaml"
+    text = source.read_text(encoding="utf-8").replace("id: beta-forum", f"id: {reserved}")
+    source.unlink()
+    (good_tree / "instruments" / f"{reserved}.yaml").write_text(text, encoding="utf-8")
+    for other in good_tree.glob("instruments/*.yaml"):
+        other.write_text(other.read_text(encoding="utf-8").replace("beta-forum", reserved), encoding="utf-8")
+    result = run_cli("check", "--content", good_tree)
+    assert result.code == 1, result.stderr
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("id:"))
+    assert f"{reserved}.yaml:{line}:5: id '{reserved}' is reserved" in result.stderr
+    assert "Traceback" not in result.stderr

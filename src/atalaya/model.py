@@ -265,6 +265,9 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str | dict) else value
 
 
+# Output names of other products under output/<audience>/: an instrument with one of these ids would collide.
+RESERVED_IDS = frozenset({"index", "book", "countries", "changes"})
+
 _STRICT = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
@@ -709,6 +712,15 @@ def _load_instrument(job: tuple[Path, str], context: _CheckContext) -> _Loaded:
     if instrument is not None and instrument.id != path.stem:
         errors.append(
             doc.diagnostic(("id",), f"id '{instrument.id}' differs from the file name '{path.stem}.yaml'")
+        )
+        instrument = None
+    if instrument is not None and instrument.id in RESERVED_IDS:
+        errors.append(
+            doc.diagnostic(
+                ("id",),
+                f"id '{instrument.id}' is reserved (output/<audience>/{instrument.id}… is another product's); "
+                "choose another",
+            )
         )
         instrument = None
     if instrument is not None:
