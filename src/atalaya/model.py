@@ -718,8 +718,8 @@ def _load_instrument(job: tuple[Path, str], context: _CheckContext) -> _Loaded:
         errors.append(
             doc.diagnostic(
                 ("id",),
-                f"id '{instrument.id}' is reserved (output/<audience>/{instrument.id}… is another product's); "
-                "choose another",
+                f"id '{instrument.id}' is reserved: output/<audience>/{instrument.id}… "
+                "belongs to another product; choose another",
             )
         )
         instrument = None
