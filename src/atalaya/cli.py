@@ -110,6 +110,19 @@ class BarReporter:
             self.progress.stop()
 
 
+def _print_removed(output: Path, removed: list[str], kept: list[str], quiet: bool) -> None:
+    """One `removed PATH` line per file an earlier run wrote and this one deleted; a warning per one left."""
+    if not quiet:
+        for relative in removed:
+            click.echo(f"removed {output / relative}", err=True)
+    for relative in kept:
+        click.echo(
+            f"warning: kept {output / relative}: listed in the manifest but not a regular file inside "
+            f"{output} (a link or a folder); atalaya removes only files it wrote",
+            err=True,
+        )
+
+
 def _run(action: Any) -> None:
     """Run an action, turning user errors into printed diagnostics and exit codes."""
     try:
@@ -262,6 +275,7 @@ def build(
         if not result.ok:
             print_diagnostics(sorted(set(result.errors)), "build")
             return EXIT_ERRORS
+        _print_removed(output, result.removed, result.kept, quiet)
         if not quiet:
             click.echo(
                 f"built {len(result.built)}, up to date {result.up_to_date}, "
@@ -352,12 +366,16 @@ def list_command(
 @main.command()
 @output_option
 def clean(output: Path) -> None:
-    """Remove the output folder."""
+    """Delete the files the output folder's manifest lists, then the folders left empty."""
     from .engine import clean as run_clean
 
     def action() -> int:
-        removed = run_clean(output)
-        click.echo(f"removed {removed} files from {output}", err=True)
+        result = run_clean(output)
+        _print_removed(output, [], result.kept, quiet=True)
+        count = len(result.removed)
+        click.echo(f"removed {count} file{'s' if count != 1 else ''} from {output}", err=True)
+        if output.exists() and not result.folder_removed:
+            click.echo(f"kept {output}: it holds files atalaya did not write", err=True)
         return EXIT_OK
 
     _run(action)
@@ -371,8 +389,9 @@ def merge(manifests: tuple[Path, ...], output: Path) -> None:
     from .engine import merge_manifests
 
     def action() -> int:
-        merged = merge_manifests(manifests, output)
-        click.echo(f"merged {len(merged.entries)} targets into {output}", err=True)
+        result = merge_manifests(manifests, output)
+        _print_removed(output, result.removed, result.kept, quiet=False)
+        click.echo(f"merged {len(result.manifest.entries)} targets into {output}", err=True)
         return EXIT_OK
 
     _run(action)
@@ -412,18 +431,35 @@ def schema(out: Path, check_only: bool) -> None:
 @click.option(
     "--previous", type=click.Path(path_type=Path, dir_okay=False), help="The previous run's manifest.json."
 )
-def summary(content: Path, output: Path, previous: Path | None) -> None:
-    """Print a Markdown summary of the output (for $GITHUB_STEP_SUMMARY)."""
+@click.option(
+    "--audience",
+    metavar="NAME",
+    help="The audience whose documents to summarise (default: the one with the lowest clearance).",
+)
+def summary(content: Path, output: Path, previous: Path | None, audience: str | None) -> None:
+    """Print a Markdown summary of one audience's output (for $GITHUB_STEP_SUMMARY)."""
     from .engine import Request, load_checked
+    from .errors import BuildError, shown_path
     from .plan import MANIFEST_NAME, Manifest
-    from .publish import job_summary
+    from .publish import default_audience, job_summary
 
     def action() -> int:
         corpus = load_checked(Request(content=content, templates=Path("templates"), output=output))
+        if audience is not None and audience not in corpus.audiences:
+            raise UsageError(
+                f"unknown audience '{audience}'; choose from: {', '.join(sorted(corpus.audiences))}"
+            )
         manifest = Manifest.read_strict(output / MANIFEST_NAME)
-        before = Manifest.read(previous) if previous else Manifest()
+        before = Manifest()
+        if previous is not None:
+            if not previous.is_file():
+                raise BuildError(
+                    Diagnostic(shown_path(previous), 0, 0, "previous manifest not found (--previous)")
+                )
+            before = Manifest.read_strict(previous)
         stale = [w for w in corpus.warnings if "not reviewed" in w.message]
-        click.echo(job_summary(corpus, manifest, before, stale), nl=False)
+        text = job_summary(corpus, manifest, before, stale, audience or default_audience(corpus))
+        click.echo(text, nl=False)
         return EXIT_OK
 
     _run(action)

@@ -4,15 +4,21 @@ Everything is validated before anything is written: the content (all files, all 
 templates (every one compiled). Then the targets that are out of date are rendered by worker processes that
 each keep their writers (fonts, stylesheets) across documents; this process alone writes files, atomically,
 as results arrive; the manifest is written last. A failing target is reported with its name and does not
-lose the others' work.
+stop the others from being written, but a failed build leaves manifest.json (and every file it lists but
+no longer produces) as it was.
+
+The manifest records every file the tool wrote: each target's document and side files (kept HTML) and the
+index pages, with their sha256. A successful build removes the files an earlier build recorded that it no
+longer produces, within its filters (see `_in_scope`), and only those: never a file the manifest does not
+list, never through a symbolic link, never outside the output folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
-import shutil
 import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -21,7 +27,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import AtalayaError, BuildError, ContentError, Diagnostic, Severity, TemplateError, shown_path
+from .errors import (
+    AtalayaError,
+    BuildError,
+    ContentError,
+    Diagnostic,
+    Severity,
+    TemplateError,
+    UsageError,
+    shown_path,
+)
 from .model import Corpus, load_corpus
 from .output import OutputWriter
 from .plan import (
@@ -30,9 +45,11 @@ from .plan import (
     InputHasher,
     Manifest,
     ManifestEntry,
+    ManifestProblem,
     Options,
     Target,
     plan_targets,
+    relative_path_problem,
     tool_versions,
 )
 from .select import make_view
@@ -90,6 +107,9 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     bugs: list[str] = field(default_factory=list)
     manifest_written: bool = False
+    # Files an earlier build wrote that this one removed, or left alone (not regular files): output-relative.
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -171,7 +191,8 @@ def _render_in_worker(target: Target) -> _TargetResult:
 
 
 def check_templates(templates: TemplateSet) -> None:
-    """Compile every template so a syntax error fails the build before anything is written."""
+    """Compile every template so a syntax error fails the build before anything is written; each error
+    names the file as Jinja read it (`templates.template_path`), relative to the working directory."""
     import jinja2
 
     errors: list[Diagnostic] = []
@@ -182,9 +203,12 @@ def check_templates(templates: TemplateSet) -> None:
         try:
             templates.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            errors.append(
-                Diagnostic(shown_path(path), exc.lineno or 1, 1, exc.message or "template syntax error")
-            )
+            diagnostic = templates.diagnostic(exc, [name])
+            errors.append(diagnostic or Diagnostic(shown_path(path), exc.lineno or 1, 1, str(exc)))
+        except UnicodeDecodeError as exc:
+            errors.append(Diagnostic(shown_path(path), 0, 0, f"template is not valid UTF-8 ({exc.reason})"))
+        except OSError as exc:
+            errors.append(Diagnostic(shown_path(path), 0, 0, f"template cannot be read: {exc.strerror}"))
     if errors:
         raise TemplateError(errors)
 
@@ -206,9 +230,32 @@ def load_checked(request: Request) -> Corpus:
     return corpus
 
 
-def validate_filters(corpus: Corpus, request: Request) -> None:
-    from .errors import UsageError
+def check_output_folder(output: Path, **folders: Path) -> None:
+    """Refuse (usage error) an output folder that is, contains or lies inside one of the input folders.
 
+    Paths are compared resolved (`--output .` from the folder holding content/, `--output content/../x`);
+    an input folder that does not exist overlaps nothing.
+    """
+    out = output.resolve()
+    for label, folder in folders.items():
+        if not folder.exists():
+            continue
+        source = folder.resolve()
+        if out == source:
+            relation = "is"
+        elif source in out.parents:
+            relation = "lies inside"
+        elif out in source.parents:
+            relation = "contains"
+        else:
+            continue
+        raise UsageError(
+            f"the output folder '{output}' {relation} the {label} folder '{folder}'; "
+            "choose an output folder of its own (builds and clean remove files there)"
+        )
+
+
+def validate_filters(corpus: Corpus, request: Request) -> None:
     problems = []
     for kind, given, valid in (
         ("audience", request.audiences, sorted(corpus.audiences)),
@@ -222,9 +269,10 @@ def validate_filters(corpus: Corpus, request: Request) -> None:
 
 
 def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
-    from .publish import index_html
+    from .publish import index_pages
     from .render import TemplateSet
 
+    check_output_folder(request.output, content=request.content, templates=request.templates)
     reporter = reporter or SilentReporter()
     result = BuildResult()
     corpus = load_checked(request)
@@ -246,7 +294,7 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     result.planned = len(targets)
     hasher = InputHasher(corpus, request.templates, request.options)
     manifest_path = request.output / MANIFEST_NAME
-    previous = Manifest.read(manifest_path)
+    previous = Manifest.read(manifest_path)  # a malformed one reads as empty: all rebuilt, nothing removed
     hashes = {t: hasher.hash(t) for t in targets}
     stale = [t for t in targets if request.force or not _up_to_date(t, hashes[t], previous, request)]
     result.up_to_date = len(targets) - len(stale)
@@ -257,12 +305,18 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     manifest = Manifest(tools=tool_versions())
     for target in targets:
         if target not in stale:
-            manifest.entries[target.name] = previous.entries[target.name]
-    # Entries of targets outside this run's filters stay listed while their files exist.
+            entry = previous.entries[target.name]
+            # without --html a briefing's kept HTML is no longer produced (and so is removed below)
+            manifest.entries[target.name] = entry if request.keep_html else replace(entry, side_files={})
+    # What earlier builds wrote that this build answers for: its planned targets' files and those of
+    # targets it no longer plans within its filters. Entries outside the filters stay listed (files present).
     planned_names = {t.name for t in targets}
-    all_names = {t.name for t in plan_targets(corpus)}
+    planned_anywhere = {t.name for t in plan_targets(corpus)}
+    answered: dict[str, str] = {}
     for name, entry in previous.entries.items():
-        if name not in planned_names and name in all_names and (request.output / entry.path).is_file():
+        if name in planned_names or _in_scope(entry, request, planned_anywhere):
+            answered.update(entry.files())
+        elif (request.output / entry.path).is_file():
             manifest.entries[name] = entry
 
     instrument_files = {
@@ -276,7 +330,6 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
             reporter.failed(
                 target, [Diagnostic(instrument_file, 0, 0, f"internal error building {target.name}")]
             )
-            _keep_previous(manifest, previous, target, request)
             continue
         diagnostics = [
             Diagnostic(d.path or instrument_file, d.line, d.col, f"{d.message} (building {target.name})")
@@ -304,11 +357,11 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         if diagnostics or outcome.data is None:
             result.errors.extend(diagnostics)
             reporter.failed(target, diagnostics)
-            _keep_previous(manifest, previous, target, request)
             continue
         digest = writer.write(target.name, outcome.data)
+        side_files = {}
         if outcome.html is not None:
-            writer.write(f"{target.audience}/{target.instrument}.html", outcome.html.encode("utf-8"))
+            side_files[target.html_name] = writer.write(target.html_name, outcome.html.encode("utf-8"))
         manifest.entries[target.name] = ManifestEntry(
             target=target.name,
             instrument=target.instrument,
@@ -319,6 +372,7 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
             bytes=len(outcome.data),
             pages=outcome.pages,
             input_hash=hashes[target],
+            side_files=side_files,
         )
         result.built.append(target.name)
         detail = (
@@ -328,11 +382,38 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         )
         reporter.done(target, detail)
     reporter.finish()
+    if not result.ok:
+        # The documents that did build are written, but the manifest (the record of a complete build) and
+        # the stale files it lists stay as they were: the next build starts from the last good state.
+        return result
 
-    index = index_html(corpus, manifest, templates) if request.shard is None else None
-    index_path = request.output / "index.html"
-    if index is not None and (not index_path.is_file() or index_path.read_text(encoding="utf-8") != index):
-        writer.write("index.html", index.encode("utf-8"))
+    unfiltered = not (request.audiences or request.instruments or request.formats or request.shard)
+    documents = manifest.tracked()
+    if unfiltered:
+        answered.update(previous.files)
+        for relative, page in sorted(index_pages(corpus, manifest, templates).items()):
+            problem = relative_path_problem(relative)
+            if problem is not None or relative in documents:
+                raise BuildError(
+                    Diagnostic(
+                        shown_path(request.output / relative),
+                        0,
+                        0,
+                        f"an index page cannot be written here: {problem or 'a document has this path'}",
+                    )
+                )
+            data = page.encode("utf-8")
+            digest = hashlib.sha256(data).hexdigest()
+            if _sha256_file(request.output / relative) != digest:
+                writer.write(relative, data)
+            manifest.files[relative] = digest
+    else:  # only a full build rewrites the index pages; until then they stay listed as they are
+        manifest.files = {
+            p: h for p, h in previous.files.items() if p not in documents and (request.output / p).is_file()
+        }
+
+    retired = set(answered) - set(manifest.tracked())
+    result.removed, result.kept = writer.remove(retired)
     text = manifest.to_json()
     if not manifest_path.is_file() or manifest_path.read_text(encoding="utf-8") != text:
         writer.write(MANIFEST_NAME, text.encode("utf-8"))
@@ -340,20 +421,31 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     return result
 
 
-def _keep_previous(manifest: Manifest, previous: Manifest, target: Target, request: Request) -> None:
-    entry = previous.entries.get(target.name)
-    if entry is not None and (request.output / entry.path).is_file():
-        manifest.entries[target.name] = entry
+def _in_scope(entry: ManifestEntry, request: Request, planned_anywhere: set[str]) -> bool:
+    """Whether this build's filters cover an earlier target it does not plan, so that its files are stale.
+
+    An unfiltered build covers everything. `--audience`, `--instrument` and `--format` cover the targets
+    they name. A shard covers the targets that no shard plans any more (a removed instrument, an audience
+    that may no longer see it), never a target another shard builds.
+    """
+    if request.audiences and entry.audience not in request.audiences:
+        return False
+    if request.instruments and entry.instrument not in request.instruments:
+        return False
+    if request.formats and entry.format not in request.formats:
+        return False
+    return request.shard is None or entry.target not in planned_anywhere
 
 
 def _up_to_date(target: Target, input_hash: str, previous: Manifest, request: Request) -> bool:
     entry = previous.entries.get(target.name)
     if entry is None or entry.input_hash != input_hash:
         return False
-    path = request.output / entry.path
-    if request.keep_html and target.format == "pdf" and not path.with_suffix(".html").is_file():
-        return False
-    return _sha256_file(path) == entry.sha256
+    if request.keep_html and target.format == "pdf":
+        recorded = entry.side_files.get(target.html_name)
+        if recorded is None or _sha256_file(request.output / target.html_name) != recorded:
+            return False
+    return _sha256_file(request.output / entry.path) == entry.sha256
 
 
 def _render_all(
@@ -402,65 +494,153 @@ def list_targets(request: Request) -> tuple[Corpus, list[Target]]:
     return corpus, _targets(corpus, request)
 
 
-def clean(output: Path) -> int:
-    """Remove a generated output folder; refuse a folder that does not look generated."""
+@dataclass
+class CleanResult:
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # listed, but a link or folder now: left alone
+    folder_removed: bool = False
+
+
+def clean(output: Path) -> CleanResult:
+    """Delete the files the output folder's manifest lists (and the manifest), then the folders that emptied.
+
+    A folder without a manifest, or whose manifest.json is not an atalaya manifest, is refused. Files the
+    tool did not write (not in the manifest) stay, and so does their folder.
+    """
+    result = CleanResult()
     if not output.exists():
-        return 0
+        return result
     if not output.is_dir():
         raise BuildError(Diagnostic(shown_path(output), 0, 0, "not a folder"))
-    entries = list(output.iterdir())
-    if entries and not (output / MANIFEST_NAME).exists():
-        raise BuildError(
-            Diagnostic(
-                shown_path(output),
-                0,
-                0,
-                f"has no {MANIFEST_NAME}; refusing to delete a folder this tool did not make",
+    manifest_path = output / MANIFEST_NAME
+    if not os.path.lexists(manifest_path):
+        if any(output.iterdir()):
+            raise BuildError(
+                Diagnostic(
+                    shown_path(output),
+                    0,
+                    0,
+                    f"has no {MANIFEST_NAME}; refusing to delete a folder this tool did not make",
+                )
             )
-        )
-    count = sum(1 for p in output.rglob("*") if p.is_file())
-    shutil.rmtree(output)
-    return count
-
-
-def merge_manifests(manifests: Iterable[Path], output: Path) -> Manifest:
-    """Join shard manifests (and copy their files) into one output folder and one manifest."""
-    merged = Manifest()
-    writer = OutputWriter(output)
-    errors: list[Diagnostic] = []
-    for manifest_path in manifests:
-        shard = Manifest.read_strict(manifest_path)
-        if merged.tools and shard.tools and shard.tools != merged.tools:
-            errors.append(
+    else:
+        writer = OutputWriter(output)
+        if writer.owned_file(MANIFEST_NAME) is None:
+            raise BuildError(
+                Diagnostic(
+                    shown_path(manifest_path), 0, 0, "not a regular file; refusing to clean this folder"
+                )
+            )
+        try:
+            manifest = Manifest.parse(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ManifestProblem) as exc:
+            raise BuildError(
                 Diagnostic(
                     shown_path(manifest_path),
                     1,
                     1,
-                    "built with different tool versions than the other shards",
+                    f"{exc}; refusing to clean a folder whose manifest atalaya cannot read",
                 )
-            )
+            ) from None
+        writer.remove_leftovers()  # temporary files of a killed build are the tool's too
+        # the manifest goes last: a clean that is interrupted can be run again
+        result.removed, result.kept = writer.remove(manifest.tracked())
+        removed, kept = writer.remove([MANIFEST_NAME])
+        result.removed += removed
+        result.kept += kept
+    if not output.is_symlink():
+        with contextlib.suppress(OSError):  # it still holds files atalaya did not write
+            output.rmdir()
+            result.folder_removed = True
+    return result
+
+
+@dataclass
+class MergeResult:
+    manifest: Manifest
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, with every symbolic link followed, lies inside the resolved folder `root`."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def merge_manifests(
+    manifests: Iterable[Path],
+    output: Path,
+    *,
+    content: Path = Path("content"),
+    templates: Path = Path("templates"),
+) -> MergeResult:
+    """Join shard manifests (and copy their files, side files included) into one output folder and manifest.
+
+    Every shard is checked before anything is written: its manifest (paths plain and relative), each file
+    inside the shard's folder and its destination inside the output folder, each file matching its sha256,
+    the shards agreeing. Then the files are copied, files an earlier manifest of the output folder listed
+    that the merged one does not are removed (its index pages too: the next full build writes them), and
+    the merged manifest is written.
+    """
+    check_output_folder(output, content=content, templates=templates)
+    output_root = output.resolve()
+    merged = Manifest()
+    errors: list[Diagnostic] = []
+    sources: dict[str, tuple[Path, str]] = {}  # output-relative path -> (file in a shard, sha256)
+    for manifest_path in manifests:
+        shard = Manifest.read_strict(manifest_path)
+        where = shown_path(manifest_path)
+        shard_root = manifest_path.parent.resolve()
+        if merged.tools and shard.tools and shard.tools != merged.tools:
+            errors.append(Diagnostic(where, 1, 1, "built with different tool versions than the other shards"))
         merged.tools = merged.tools or shard.tools
-        for name, entry in shard.entries.items():
-            source = manifest_path.parent / entry.path
-            if _sha256_file(source) != entry.sha256:
-                errors.append(
-                    Diagnostic(shown_path(source), 0, 0, "missing or does not match its manifest entry")
-                )
-                continue
+        for name, entry in sorted(shard.entries.items()):
+            problems = []
+            for relative, digest in sorted(entry.files().items()):
+                source = manifest_path.parent / relative
+                if not _inside(source, shard_root):
+                    problems.append(
+                        Diagnostic(where, 1, 1, f"{name}: '{relative}' resolves outside the shard's folder")
+                    )
+                elif not _inside(output / relative, output_root):
+                    problems.append(
+                        Diagnostic(where, 1, 1, f"{name}: '{relative}' resolves outside the output folder")
+                    )
+                elif not source.is_file() or _sha256_file(source) != digest:
+                    problems.append(
+                        Diagnostic(shown_path(source), 0, 0, "missing or does not match its manifest entry")
+                    )
             existing = merged.entries.get(name)
-            if existing is not None and existing.sha256 != entry.sha256:
-                errors.append(
-                    Diagnostic(shown_path(manifest_path), 1, 1, f"{name} differs from another shard's")
-                )
+            if not problems and existing is not None and existing.files() != entry.files():
+                problems.append(Diagnostic(where, 1, 1, f"{name} differs from another shard's"))
+            if problems:
+                errors.extend(problems)
                 continue
             merged.entries[name] = entry
-            destination = output / entry.path
-            if source.resolve() != destination.resolve() and _sha256_file(destination) != entry.sha256:
-                writer.write(entry.path, source.read_bytes())
-            html = source.with_suffix(".html")
-            if html.is_file() and html.resolve() != destination.with_suffix(".html").resolve():
-                writer.write(str(Path(entry.path).with_suffix(".html")), html.read_bytes())
+            for relative, digest in entry.files().items():
+                sources.setdefault(relative, (manifest_path.parent / relative, digest))
     if errors:
         raise BuildError(errors)
-    writer.write(MANIFEST_NAME, merged.to_json().encode("utf-8"))
-    return merged
+
+    previous = Manifest.read(output / MANIFEST_NAME)
+    writer = OutputWriter(output)
+    writer.remove_leftovers()
+    for relative, (source, digest) in sorted(sources.items()):
+        destination = output / relative
+        if source.resolve() == destination.resolve() or _sha256_file(destination) == digest:
+            continue
+        data = source.read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:  # changed since it was checked
+            raise BuildError(
+                Diagnostic(shown_path(source), 0, 0, "missing or does not match its manifest entry")
+            )
+        writer.write(relative, data)
+    removed, kept = writer.remove(set(previous.tracked()) - set(merged.tracked()))
+    text = merged.to_json()
+    manifest_path = output / MANIFEST_NAME
+    if not manifest_path.is_file() or manifest_path.read_text(encoding="utf-8") != text:
+        writer.write(MANIFEST_NAME, text.encode("utf-8"))
+    return MergeResult(merged, removed, kept)
