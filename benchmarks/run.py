@@ -4,11 +4,14 @@ One run, one machine, so the ratios compare like with like (these machines are s
 
     python benchmarks/run.py            # everything, about five minutes on two cores
     python benchmarks/run.py --quick    # skip the 1,000-instrument corpus
+    python benchmarks/run.py --text-cost  # only the long-word against ordinary-paragraph layout times
 
 Figures: full build at -j1 and -j2; PDF-only build at -j2; no-op rebuild; one-edit rebuild; DOCX time per
 memo; peak memory per worker; for reference the same briefings' HTML (kept with --html) rendered by the
 `weasyprint` command one process per document and by WeasyPrint in one process serially; and check, list
-and a no-op build over a generated corpus of 1,000 instruments.
+and a no-op build over a generated corpus of 1,000 instruments; and the cost of hostile text: one generated
+instrument laid out with a 4,000-character unbreakable word against the same with a 4,000-character
+paragraph of ordinary words (`--text-cost` measures only that, in under a minute).
 """
 
 from __future__ import annotations
@@ -102,6 +105,20 @@ def count_targets(content: Path, *filters: str) -> int:
     return len(done.stdout.split())
 
 
+def link_font_files(htmls: list[Path]) -> None:
+    """Point the kept HTML (which names its faces, carrying no path of the machine) at the prepared font
+    files, as the build does, so the `weasyprint` runs below draw with the same faces as the build."""
+    from atalaya.write_pdf import font_face_css, font_faces, prepare_face
+
+    faces = tuple(prepare_face(face) for face in font_faces())
+    named, linked = font_face_css(faces, local=True), font_face_css(faces)
+    for html in htmls:
+        text = html.read_text(encoding="utf-8")
+        if named not in text:
+            sys.exit(f"{html}: the font rules the build writes into kept HTML are not there")
+        html.write_text(text.replace(named, linked, 1), encoding="utf-8")
+
+
 def weasyprint_cli_loop(htmls: list[Path], out: Path) -> float:
     executable = shutil.which("weasyprint") or str(Path(sys.executable).with_name("weasyprint"))
     started = time.perf_counter()
@@ -174,14 +191,150 @@ def _index(ident: str) -> int:
     return _SHIPPED.index(ident)
 
 
+TEXT_CHARS = 4000
+"""The model's MAX_TEXT_CHARS: the longest text value content may hold."""
+# One word with a hyphenation point every few letters (the costly case: WeasyPrint tried every point of the
+# whole word on every line), and ordinary prose of the same length.
+LONG_WORD = ("Interoperabilidad" * (TEXT_CHARS // 17 + 1))[:TEXT_CHARS]
+PARAGRAPH = (
+    "The parties consult within forty-eight hours of a border incident and report to the council. "
+    * (TEXT_CHARS // 90 + 1)
+)[:TEXT_CHARS]
+TEXT_FIELDS = ("summary", "role", "source title", "timeline event")
+
+
+def text_cost_tree(target: Path, text: str, fields: tuple[str, ...]) -> Path:
+    """A content tree with one instrument whose `fields` hold `text`, page budgets lifted (no refitting)."""
+    target.mkdir(parents=True)
+    for name in ("office.yaml", "countries.yaml"):
+        shutil.copy(ROOT / "content" / name, target / name)
+    audiences = (ROOT / "content" / "audiences.yaml").read_text(encoding="utf-8")
+    (target / "audiences.yaml").write_text(
+        re.sub(r"page_budget: *\d+", "page_budget: 50", audiences), encoding="utf-8"
+    )
+    quoted = json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+    def value(field: str, ordinary: str) -> str:
+        return quoted if field in fields else json.dumps(ordinary)
+
+    (target / "instruments").mkdir()
+    (target / "instruments" / "text-cost.yaml").write_text(
+        "id: text-cost\nname: Text Cost Pact\nkind: treaty\nrelease: public\nverification: corroborated\n"
+        "status: {state: active}\n"
+        f"summary:\n  - {value('summary', 'The pact binds its parties to consult.')}\n"
+        f"members:\n  - {{country: AR, role: {value('role', 'Depositary.')}}}\n  - {{country: BR}}\n"
+        "objectives:\n  - Consult within 48 hours.\n"
+        f"timeline:\n  - {{date: 2001-03-04, text: {value('timeline event', 'Signed.')}, cite: [text]}}\n"
+        f"sources:\n  - {{key: text, title: {value('source title', 'Pact text')}, publisher: Ministry}}\n"
+        "as_of: 2026-11-01\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+_TEXT_COST_SCRIPT = """
+import json, statistics, sys, time
+from pathlib import Path
+from atalaya.model import load_corpus
+from atalaya.render import TemplateSet
+from atalaya.select import make_view
+from atalaya.write_pdf import PdfWriter
+
+templates, rounds, trees = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+writer = PdfWriter(TemplateSet(templates))
+views = {}
+for tree in trees:
+    corpus = load_corpus(Path(tree))
+    views[tree] = make_view(corpus, corpus.instruments["text-cost"], "analyst")
+writer.render(views[trees[-1]])  # warm up: fonts, stylesheets, hyphenation dictionaries
+times = {tree: [] for tree in trees}
+pages = {}
+for _ in range(rounds):  # interleaved, so a burst of load on the machine hits every tree alike
+    for tree, view in views.items():
+        started = time.perf_counter()
+        laid_out = writer.layout(view)
+        times[tree].append(time.perf_counter() - started)
+        pages[tree] = len(laid_out.document.pages)
+print(json.dumps({tree: [statistics.median(times[tree]), pages[tree]] for tree in trees}))
+"""
+
+
+def text_cost(work: Path, rounds: int = 3) -> dict[str, float]:
+    """Lay out (in one process, analyst audience) the generated instrument with a 4,000-character word and
+    with a 4,000-character paragraph, first in the summary only, then in four fields; and, for reference,
+    4,000 characters of the longest words the writer leaves whole. Median of `rounds`, interleaved."""
+    from atalaya.write_pdf import LONG_WORD as LONGEST_WHOLE
+
+    whole = ("Interoperabilidad" * (LONGEST_WHOLE // 17 + 1))[:LONGEST_WHOLE]
+    texts = {
+        "word": LONG_WORD,
+        "paragraph": PARAGRAPH,
+        "whole": ((whole + " ") * (TEXT_CHARS // LONGEST_WHOLE + 1))[:TEXT_CHARS],
+    }
+    cases = {
+        "summary_word": (TEXT_FIELDS[:1], "word"),
+        "summary_paragraph": (TEXT_FIELDS[:1], "paragraph"),
+        "four_word": (TEXT_FIELDS, "word"),
+        "four_paragraph": (TEXT_FIELDS, "paragraph"),
+        "four_whole": (TEXT_FIELDS, "whole"),
+    }
+    trees = {
+        case: text_cost_tree(work / "text-cost" / case, texts[kind], fields)
+        for case, (fields, kind) in cases.items()
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _TEXT_COST_SCRIPT,
+            str(ROOT / "templates"),
+            str(rounds),
+            *map(str, trees.values()),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"text-cost measurement failed:\n{done.stderr[-3000:]}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds = {case: measured[str(tree)][0] for case, tree in trees.items()}
+    pages = {case: measured[str(tree)][1] for case, tree in trees.items()}
+    print()
+    for where, label in (("summary", "in the summary"), ("four", f"in each of {', '.join(TEXT_FIELDS)}")):
+        word, paragraph = seconds[f"{where}_word"], seconds[f"{where}_paragraph"]
+        print(f"{TEXT_CHARS:,} characters {label} (layout, median of {rounds}):")
+        print(f"  {'one unbreakable word ':.<28} {word:6.2f} s   ({pages[f'{where}_word']} pages)")
+        print(f"  {'ordinary paragraph ':.<28} {paragraph:6.2f} s   ({pages[f'{where}_paragraph']} pages)")
+        if where == "four":
+            print(
+                f"  {f'{LONGEST_WHOLE}-character words ':.<28} {seconds['four_whole']:6.2f} s   "
+                f"({pages['four_whole']} pages; the longest words left whole, for reference: "
+                f"{seconds['four_whole'] / paragraph:.2f} x the paragraph)"
+            )
+        print(f"  word / paragraph = {word / paragraph:.2f}; target <= 2.0")
+    return {f"text_{case}": value for case, value in seconds.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="skip the 1,000-instrument corpus")
+    parser.add_argument(
+        "--text-cost",
+        action="store_true",
+        help="measure only the long-word against ordinary-paragraph layout",
+    )
     args = parser.parse_args()
     figures: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="atalaya-bench-"))
+    if args.text_cost:
+        figures.update(text_cost(work))
+        print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
+        shutil.rmtree(work, ignore_errors=True)
+        return
     content = ROOT / "content"
     total = count_targets(content)
     pdfs = count_targets(content, "--format", "pdf")
@@ -221,7 +374,8 @@ def main() -> None:
     figures["one_edit"] = time.perf_counter() - started
     rebuilt = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("[")]
 
-    htmls = sorted((work / "pdf").rglob("*.html"))
+    htmls = [p for p in sorted((work / "pdf").rglob("*.html")) if p.name != "index.html"]
+    link_font_files(htmls)
     cli_out = work / "cli"
     cli_out.mkdir()
     figures["weasyprint_cli_loop"] = weasyprint_cli_loop(htmls, cli_out)
@@ -257,8 +411,8 @@ def main() -> None:
 
     if not args.quick:
         big = generated_corpus(work / "big", 1000)
-        for name, command in (("check", ["check", "--content", big]), ("list", ["list", "--content", big])):
-            seconds = run(*command)
+        for name in ("check", "list"):
+            seconds = run(name, "--content", big)
             print(
                 f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)"
             )
@@ -268,6 +422,7 @@ def main() -> None:
         print(
             f"no-op at 1,000 instruments (public memos, 1,000 targets): {seconds:.2f} s (first build {built:.1f} s)"
         )
+    figures.update(text_cost(work))
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
     shutil.rmtree(work, ignore_errors=True)
 

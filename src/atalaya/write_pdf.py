@@ -6,6 +6,11 @@ paths, never looked up through fontconfig), and renders every document through o
 may read only `data:` URLs, those font files and files under the templates' `assets/` folder: any other
 fetch (http, https, other files) stops the render with a `BuildError`.
 
+Before layout, every run of text too long to break gets invisible break opportunities (`breakable`):
+WeasyPrint alone lays out one long unbreakable word in time worse than quadratic in its length. The HTML
+kept beside a PDF (`--html`) names its font faces instead of linking the files, so it carries no path of
+the machine.
+
 Output is deterministic: dates come from the content (`as_of`), `SOURCE_DATE_EPOCH` is set from `as_of`
 while the PDF is written (fontTools stamps embedded font subsets with it) and the file identifier is a hash
 of the content, so the same view gives the same bytes whatever the clock says.
@@ -24,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -74,6 +80,22 @@ class FontFace:
             "@font-face {"
             f' font-family: "{self.family}"; font-weight: {self.weight}; font-style: {self.style};'
             f' src: url("{self.path.as_uri()}") format("truetype"); }}'
+        )
+
+    def local_css(self) -> str:
+        """The rule for a copy that leaves this machine (kept HTML): the face by the names an installed
+        copy of it answers to (its full and PostScript names), no file path. Where no such font is
+        installed the rule matches nothing and the reader falls back to the stylesheet's generic family."""
+        from fontTools.ttLib import TTFont
+
+        with TTFont(self.path, lazy=True) as font:
+            found = (font["name"].getDebugName(4), font["name"].getDebugName(6))  # full, PostScript
+        local = dict.fromkeys(name for name in found if name and '"' not in name and "\\" not in name)
+        sources = ", ".join(f'local("{name}")' for name in local) or f'local("{self.family}")'
+        return (
+            "@font-face {"
+            f' font-family: "{self.family}"; font-weight: {self.weight}; font-style: {self.style};'
+            f" src: {sources}; }}"
         )
 
 
@@ -183,8 +205,94 @@ def font_faces() -> tuple[FontFace, ...]:
     return tuple(faces)
 
 
-def font_face_css(faces: tuple[FontFace, ...]) -> str:
-    return "\n".join(face.css() for face in faces) + "\n"
+def font_face_css(faces: tuple[FontFace, ...], *, local: bool = False) -> str:
+    """The @font-face rules: by file URL for WeasyPrint, or (`local`) by font name for a kept copy."""
+    return "\n".join(face.local_css() if local else face.css() for face in faces) + "\n"
+
+
+LONG_WORD = 64
+"""Characters a run of text may hold between two line-break opportunities before the writer adds some."""
+WORD_PIECE = 10
+"""About how many characters the writer leaves between the break opportunities it adds to such a run."""
+BREAK = "\u200b"
+"""ZERO WIDTH SPACE: a line-break opportunity that draws nothing and is dropped from extracted text."""
+
+# In the body, text between tags (no comments, raw-text or SVG elements in it) and the candidate runs in it:
+# more than LONG_WORD characters without HTML white space (an entity such as `&amp;` counts as five here).
+_TOKENS = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
+_SKIPPED = re.compile(r"<(/?)(svg|style|script|textarea|title)\b", re.I)
+_RUN = re.compile(rf"[^ \t\n\r\f{BREAK}]{{{LONG_WORD + 1},}}")
+_UNIT = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|.", re.S)
+
+
+def breakable(html: str, lang: str | None = None) -> str:
+    """The briefing HTML with a ZERO WIDTH SPACE added inside every run of text longer than LONG_WORD
+    characters in which Pango finds no line-break opportunity, cutting it into pieces of about WORD_PIECE
+    characters (a piece ends only where a letter with its accents or an emoji sequence does).
+
+    WeasyPrint 70 lays out one unbreakable word in time that grows with the square of its length (and more):
+    for every line it tries each hyphenation point of the whole remaining word, longest first, each try a
+    new Pango layout of that prefix, so a 3,800-character word took ~39 s. Between added break
+    opportunities it only tries the points of one short piece. Runs that already break (prose, URLs with
+    slashes and hyphens, everything the shipped content holds) are returned unchanged, so their layout,
+    hyphenation and PDF bytes are too. Breaks go only at grapheme boundaries (never inside an accented
+    letter or an emoji sequence) and only into text of the body, outside SVG, so attributes (link
+    targets), the title and the figures keep their text exactly.
+    """
+    start = html.find("<body")
+    if start < 0:
+        return html
+    parts = _TOKENS.split(html[start:])
+    skipped = 0
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag or a comment
+            tag = _SKIPPED.match(part)
+            if tag and not part.endswith("/>"):
+                skipped = max(0, skipped + (-1 if tag.group(1) else 1))
+        elif not skipped and len(part) > LONG_WORD:
+            parts[index] = _RUN.sub(lambda run: _break_run(run.group(), lang), part)
+    return html[:start] + "".join(parts)
+
+
+def _break_run(raw: str, lang: str | None) -> str:
+    """One run of escaped text with break opportunities added where Pango has none for too long."""
+    from weasyprint.text.line_break import get_log_attrs
+
+    units = _UNIT.findall(raw)
+    text_units = [unescape(unit) for unit in units]
+    text = "".join(text_units)
+    # where each unit starts in `text`; a break goes only before a whole unit (never inside an entity)
+    starts: dict[int, int] = {}
+    offset = 0
+    for number, unit in enumerate(text_units):
+        starts[offset] = number
+        offset += len(unit)
+    attrs = get_log_attrs(text, lang)  # attrs[i]: the position before text[i]
+
+    def can_break(i: int) -> bool:
+        return i == len(text) or bool(attrs[i].is_line_break) or text[i - 1] == BREAK
+
+    breaks_before: set[int] = set()
+    begin = 0
+    for end in range(1, len(text) + 1):
+        if not can_break(end):
+            continue
+        if end - begin > LONG_WORD:
+            pieces = -(-(end - begin) // WORD_PIECE)
+            last = begin
+            for piece in range(1, pieces):
+                target = max(begin + (end - begin) * piece // pieces, last + 1)
+                at = next(
+                    (i for i in range(target, end) if attrs[i].is_cursor_position and i in starts), None
+                )
+                if at is None:
+                    break
+                breaks_before.add(starts[at])
+                last = at
+        begin = end
+    if not breaks_before:
+        return raw
+    return "".join(BREAK + unit if number in breaks_before else unit for number, unit in enumerate(units))
 
 
 @dataclass(frozen=True)
@@ -342,10 +450,12 @@ class PdfWriter:
             except FatalURLFetchingError as exc:
                 raise BuildError(Diagnostic(shown_path(stylesheet), 0, 0, str(exc))) from None
         self.stylesheet_warnings = tuple(messages)
-        self.inline_css = "\n".join(sources)
-        """The stylesheets as text, written into kept HTML (`--html`) so it renders alone, as the PDF."""
         """What WeasyPrint said about the stylesheets (unknown properties, ...): parsed once, but returned
         with every document's warnings, since every document is drawn with them."""
+        self.inline_css = "\n".join([font_face_css(self.faces, local=True), *sources[1:]])
+        """The stylesheets as text, written into kept HTML (`--html`) so it renders alone, as the PDF does
+        where the Source faces are installed (else in the generic serif and sans-serif). The faces are named,
+        not linked: a kept file carries no path of the machine that built it."""
         self.environment_notes: tuple[str, ...] = (
             ()
             if harfbuzz_subset is not None
@@ -408,7 +518,9 @@ class PdfWriter:
             try:
                 for fit in range(FIT_LEVELS):
                     messages.clear()
-                    html = self.templates.briefing_html(view, fit=fit, paper=self.paper)
+                    html = breakable(
+                        self.templates.briefing_html(view, fit=fit, paper=self.paper), view.office.language
+                    )
                     document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                         font_config=self.font_config,
                         counter_style=self.counter_style,
