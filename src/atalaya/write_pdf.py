@@ -88,7 +88,8 @@ class FontFace:
         installed the rule matches nothing and the reader falls back to the stylesheet's generic family."""
         from fontTools.ttLib import TTFont
 
-        with TTFont(self.path, lazy=True) as font:
+        # Read from memory: a TTFont on a path leaves its file handle to the garbage collector.
+        with TTFont(io.BytesIO(self.path.read_bytes())) as font:
             found = (font["name"].getDebugName(4), font["name"].getDebugName(6))  # full, PostScript
         local = dict.fromkeys(name for name in found if name and '"' not in name and "\\" not in name)
         sources = ", ".join(f'local("{name}")' for name in local) or f'local("{self.family}")'
