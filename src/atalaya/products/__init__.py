@@ -1,0 +1,72 @@
+"""Say what each document is about: the products, behind one contract and a registry.
+
+A product names its subjects (for the instrument brief, every instrument), the audiences that get a
+document on each, how it builds an audience's view of a subject (always through `select`, the one place
+releasability is enforced), which templates render it in each format, where its file lies under the
+audience folder, and which content file a problem with it is blamed on.
+
+A target is product x subject x audience x edition x format (`plan.Target`); its output path is derived
+from the target in `plan.Target.path` and nowhere else. A new product is one module that calls `register`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..formats import Format
+    from ..model import Corpus
+
+
+class Product(Protocol):
+    name: str
+
+    def subjects(self, corpus: Corpus) -> Sequence[str]:
+        """Every subject of this product in the corpus, in a stable order."""
+        ...
+
+    def audiences(self, corpus: Corpus, subject: str) -> Sequence[str]:
+        """The audiences that get a document on `subject` (those cleared for it)."""
+        ...
+
+    def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> Any:
+        """What `audience` may see of `subject` in `edition`, built through `select`. The view is all a
+        document renders, so it is also what the document's input hash covers."""
+        ...
+
+    def stem(self, subject: str) -> str:
+        """The document's path under the audience folder, without edition and suffix (`rio-treaty`)."""
+        ...
+
+    def template_names(self, fmt: Format, audience: str) -> Sequence[str]:
+        """Templates to try, in order, under the templates folder."""
+        ...
+
+    def source_file(self, corpus: Corpus, subject: str) -> str:
+        """The content file (as messages name it) a problem with this subject's document is blamed on."""
+        ...
+
+
+_REGISTRY: dict[str, Product] = {}
+
+
+def register(product: Product) -> Product:
+    if product.name in _REGISTRY:
+        raise ValueError(f"product '{product.name}' is registered twice")
+    _REGISTRY[product.name] = product
+    return product
+
+
+def get(name: str) -> Product:
+    _load_builtins()
+    return _REGISTRY[name]
+
+
+def all_products() -> tuple[Product, ...]:
+    _load_builtins()
+    return tuple(_REGISTRY.values())
+
+
+def _load_builtins() -> None:
+    from . import brief  # noqa: F401
