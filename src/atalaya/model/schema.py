@@ -1,0 +1,335 @@
+"""The content schema: pydantic models of instruments, countries, audiences and the office, and the
+validated `Corpus` they make together (exported as JSON Schema for editors).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import Diagnostic
+from ..load import PathKey
+from .values import (
+    LANGUAGE_TAG,
+    MAX_LIST_ITEMS,
+    ActivityKind,
+    CountryCode,
+    FullDate,
+    Kind,
+    LanguageTag,
+    Level,
+    PartialDateField,
+    Section,
+    Slug,
+    State,
+    Subregion,
+    Text,
+    Theme,
+    Url,
+    Verification,
+    _one_or_many,
+    _text_to_mapping,
+)
+
+RESERVED_IDS = frozenset({"index", "book", "countries", "changes"})
+
+_STRICT = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class Marked(BaseModel):
+    """What every item a reader may doubt carries: its own releasability, citations and verification."""
+
+    model_config = _STRICT
+
+    release: Level | None = None
+    cite: list[Slug] = Field(default_factory=list, max_length=20)
+    verification: Verification | None = None
+
+
+class Prose(Marked):
+    """One paragraph or list item of prose."""
+
+    text: Text
+
+
+ProseItem = Annotated[
+    Prose,
+    BeforeValidator(_text_to_mapping),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, Prose.model_json_schema()]}),
+]
+
+
+class Activity(Prose):
+    kind: ActivityKind | None = None
+
+
+ActivityItem = Annotated[
+    Activity,
+    BeforeValidator(_text_to_mapping),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, Activity.model_json_schema()]}),
+]
+
+
+class Names(BaseModel):
+    model_config = _STRICT
+    es: Text | None = None
+    pt: Text | None = None
+
+
+class Status(BaseModel):
+    """The instrument's current status. `claimed` means said to exist but not on record: no `since` then."""
+
+    model_config = _STRICT
+    state: State
+    since: PartialDateField | None = None
+    note: ProseItem | None = None
+
+
+class Partner(Marked):
+    """An external (extra-regional) partner or observer; listed once, and never also as a member."""
+
+    country: CountryCode
+    role: Text | None = None
+
+
+class Member(Marked):
+    """One period of one country's membership, from `joined` to `left` (the date its withdrawal took effect).
+
+    `announced` is when the withdrawal was announced or notified (a denunciation notice): not after `left`,
+    and alone (without `left`) a withdrawal announced but not in effect. A country that left and came back
+    is listed once per period, and its periods must not overlap.
+    """
+
+    country: CountryCode
+    joined: PartialDateField | None = Field(default=None, description="when this period of membership began")
+    announced: PartialDateField | None = Field(
+        default=None, description="when the withdrawal was announced or notified; not after `left`"
+    )
+    left: PartialDateField | None = Field(default=None, description="when the withdrawal took effect")
+    role: Text | None = None
+
+
+class TimelineEvent(Marked):
+    date: PartialDateField
+    text: Text
+
+
+class Source(BaseModel):
+    """One numbered source. A cited source is listed wherever an item citing it is shown; `release` (default:
+    the file's) decides who sees a source that nothing cites, and may not be above an item citing it."""
+
+    model_config = _STRICT
+    key: Slug
+    title: Text
+    publisher: Text
+    year: Annotated[int, Field(ge=1800, le=2100)] | None = None
+    url: Url | None = None
+    release: Level | None = None
+
+
+def _items(max_items: int = MAX_LIST_ITEMS) -> Any:
+    return Field(default_factory=list, max_length=max_items)
+
+
+class Instrument(BaseModel):
+    """One alliance or military-diplomacy instrument: the content of `instruments/<id>.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", title="Instrument", str_strip_whitespace=True)
+
+    id: Slug
+    name: Text
+    names: Names | None = None
+    acronym: Text | None = None
+    kind: Kind
+    release: Level
+    verification: Verification
+    verification_note: Text | None = None
+    established: PartialDateField | None = None
+    in_force: PartialDateField | None = None
+    status: Status
+    summary: Annotated[
+        list[ProseItem],
+        BeforeValidator(_one_or_many),
+        Field(min_length=1, max_length=10),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    Prose.model_json_schema(),
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 10,
+                        "items": {"anyOf": [{"type": "string", "minLength": 1}, Prose.model_json_schema()]},
+                    },
+                ]
+            }
+        ),
+    ]
+    members: list[Member] = _items()
+    partners: list[Partner] = _items()
+    objectives: list[ProseItem] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    activities: list[ActivityItem] = _items()
+    challenges: list[ProseItem] = _items()
+    assessment: list[ProseItem] = _items()
+    recommendations: list[ProseItem] = _items()
+    timeline: list[TimelineEvent] = _items()
+    related: list[Slug] = _items(50)
+    themes: list[Theme] = _items(14)
+    sources: list[Source] = _items(100)
+    as_of: FullDate
+
+
+class CountryNames(BaseModel):
+    model_config = _STRICT
+    en: Text
+    es: Text
+    pt: Text
+
+
+class Country(BaseModel):
+    model_config = _STRICT
+    name: CountryNames
+    subregion: Subregion
+    oas_member: bool
+
+
+class Countries(RootModel[dict[CountryCode, Country]]):
+    model_config = ConfigDict(title="Countries")
+
+
+class Audience(BaseModel):
+    model_config = _STRICT
+    title: Text
+    description: Text
+    clearance: Level
+    marking: Text
+    sections: list[Section] = Field(min_length=1, max_length=len(Section.__args__))  # type: ignore[attr-defined]
+    page_budget: Annotated[int, Field(ge=1, le=50)]
+    portion_marks: bool = False
+    show_verification: bool = False
+    memo_for: Text
+
+
+class Audiences(RootModel[dict[Slug, Audience]]):
+    model_config = ConfigDict(title="Audiences")
+
+
+class Office(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Office", str_strip_whitespace=True)
+    name: Text
+    publisher: Text
+    language: LanguageTag = "en"
+    languages: list[LanguageTag] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="The editions' languages, the source (language) first; without it, the source only.",
+    )
+    stale_after_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    paper: Literal["A4", "Letter"] = "A4"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_from_languages(cls, data: Any) -> Any:
+        # `languages: [es, en]` alone makes Spanish the source language.
+        if isinstance(data, dict) and "language" not in data:
+            languages = data.get("languages")
+            if languages and isinstance(languages, list) and re.fullmatch(LANGUAGE_TAG, str(languages[0])):
+                return {**data, "language": languages[0]}
+        return data
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return value
+        repeated = sorted({tag for tag in value if value.count(tag) > 1})
+        if repeated:
+            raise ValueError(f"'{repeated[0]}' is listed twice")
+        source = info.data.get("language")
+        if source is not None and value[0] != source:
+            raise ValueError(f"the first language is the source edition: it must be language '{source}'")
+        return value
+
+    @property
+    def editions(self) -> tuple[str, ...]:
+        """The languages documents are published in, the source first (`languages`, else `language`)."""
+        return tuple(self.languages) if self.languages else (self.language,)
+
+
+DEFAULT_OFFICE = Office(name="Policy Planning Office", publisher="Policy Planning Office")
+
+
+@dataclass
+class Corpus:
+    """Everything validated: the office, audiences, countries and instruments, with their source files."""
+
+    root: Path
+    office: Office
+    audiences: dict[str, Audience]
+    countries: dict[str, Country]
+    instruments: dict[str, Instrument]
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+# The instrument's lists whose items carry their own level, citations and verification (`Marked`).
+MARKED_GROUPS = (
+    "summary",
+    "objectives",
+    "activities",
+    "challenges",
+    "assessment",
+    "recommendations",
+    "timeline",
+    "members",
+    "partners",
+)
+
+
+def _citations(instrument: Instrument) -> Iterator[tuple[PathKey, Marked]]:
+    """Every item of the file that cites a source, with its location."""
+    for group in MARKED_GROUPS:
+        for index, item in enumerate(getattr(instrument, group)):
+            if item.cite:
+                yield (group, index), item
+    if instrument.status.note is not None and instrument.status.note.cite:
+        yield ("status", "note"), instrument.status.note
+
+
+def cited_keys(instrument: Instrument) -> set[str]:
+    """The keys of the sources some item of the file cites, whatever its level (an uncited source is listed
+    by its own level instead)."""
+    return {key for _, item in _citations(instrument) for key in item.cite}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schemas editors use to check content while analysts type (yaml-language-server `$schema`)."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, model in (
+        ("instrument", Instrument),
+        ("countries", Countries),
+        ("audiences", Audiences),
+        ("office", Office),
+    ):
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"{name}.schema.json"
+        schemas[name] = schema
+    return schemas
