@@ -3,7 +3,9 @@
 Figures are vector (no raster images), deterministic (the same view gives the same markup, with every
 coordinate written to one decimal) and safe: every piece of text is escaped before it enters the markup.
 Text sizes are measured with a fixed width table, never with the fonts installed on the machine, so the
-layout cannot change from one machine to another.
+layout cannot change from one machine to another. Colours and the face come from the templates' theme
+(`atalaya.theme`), words and dates from the edition's catalogue (`atalaya.i18n`); `TemplateSet` passes
+both, and a figure drawn without them uses the default theme in English.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from .i18n import N_, SOURCE_LANGUAGE, Catalogue, catalogue
 from .model import PartialDate
 from .select import Item, View
+from .theme import Theme, load_theme
 
-ACCENT = "#1f3a5f"
-INK = "#1d232b"
-MUTED = "#6b7480"
-RULE = "#aab2bd"
+LEGEND = N_("hollow marker: date known to the month or year only")
 
 WIDTH = 640.0
 """Width of the drawing in user units; the template scales it to the text width (about 1 unit = 0.27 mm)."""
@@ -69,10 +70,9 @@ def position(when: PartialDate) -> float:
     return when.year + (when.month - 1 + day / days) / 12
 
 
-def short_date(when: PartialDate) -> str:
-    from .render import format_date  # render loads this module lazily: no import cycle at load time
-
-    return format_date(when, short=True)
+def short_date(when: PartialDate, words: Catalogue | None = None) -> str:
+    """A marker's date label: "2 Sep 1947", "Sep 1947", "1947" (in English unless a catalogue is given)."""
+    return (words or catalogue(SOURCE_LANGUAGE)).format_date(when, short=True)
 
 
 def _tick_step(span: float) -> int:
@@ -93,13 +93,15 @@ class _Placed:
     exact: bool
 
 
-def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) -> list[_Placed]:
+def _place(
+    events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float], words: Catalogue | None = None
+) -> list[_Placed]:
     """Give each label the lowest level where it does not touch a label already placed there."""
     rows: list[list[tuple[float, float]]] = [[] for _ in range(MAX_LEVELS)]
     placed: list[_Placed] = []
     for number, when in events:
         x = x_of[number]
-        date_text = short_date(when)
+        date_text = short_date(when, words)
         width = _badge_width(number) + BADGE_GAP + _text_width(date_text, LABEL_SIZE)
         # The number badge sits on the marker's stem; the date reads on to the right. Near the right
         # edge the label ends at the edge instead.
@@ -117,8 +119,18 @@ def _place(events: Sequence[tuple[int, PartialDate]], x_of: dict[int, float]) ->
     return placed
 
 
-def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
+def timeline_svg(
+    view: View,
+    events: Sequence[Item] | None = None,
+    *,
+    theme: Theme | None = None,
+    catalogue: Catalogue | None = None,
+) -> Markup:
     """The view's dated timeline events as an inline SVG figure, numbered like the events table."""
+    theme = theme or load_theme()
+    words = catalogue or _english()
+    accent, ink, paper = theme.colour("accent"), theme.colour("ink"), theme.colour("paper")
+    muted, rule = theme.colour("figure-muted"), theme.colour("figure-rule")
     source = view.timeline if events is None else events
     # Numbered by position in the whole list, as the events table numbers them.
     dated = [(index + 1, item.date) for index, item in enumerate(source) if item.date is not None]
@@ -137,7 +149,7 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
         return SIDE + (t - start) * scale
 
     x_of = {number: x_at(t) for (number, _), t in zip(dated, times, strict=True)}
-    placed = _place(dated, x_of)
+    placed = _place(dated, x_of, words)
     levels = max(p.level for p in placed) + 1
     top = 6.0
     axis_y = top + LABEL_SIZE + (levels - 1) * LEVEL_STEP + 12
@@ -147,27 +159,38 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
 
     first, last = min(when.year for _, when in dated), max(when.year for _, when in dated)
     count = len(dated)
-    title = f"Timeline of {view.name}: {count} dated event{'s' if count != 1 else ''}" + (
-        f" from {first} to {last}" if first != last else f" in {first}"
-    )
+    values = {"name": view.name, "count": count, "first": first, "last": last}
+    if first != last:
+        title = words.ngettext(
+            "Timeline of %(name)s: %(count)d dated event from %(first)s to %(last)s",
+            "Timeline of %(name)s: %(count)d dated events from %(first)s to %(last)s",
+            count,
+        )
+    else:
+        title = words.ngettext(
+            "Timeline of %(name)s: %(count)d dated event in %(first)s",
+            "Timeline of %(name)s: %(count)d dated events in %(first)s",
+            count,
+        )
+    title %= values
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-figure" role="img" '
         f'width="{_f(WIDTH)}" height="{_f(height)}" viewBox="0 0 {_f(WIDTH)} {_f(height)}" '
-        f'font-family="Source Sans Pro" aria-label="{escape(title)}">',
+        f'font-family="{escape(theme.face("sans").name)}" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
         f'<line x1="{_f(SIDE - 12)}" y1="{_f(axis_y)}" x2="{_f(WIDTH - SIDE + 12)}" y2="{_f(axis_y)}" '
-        f'stroke="{RULE}" stroke-width="1.2"/>',
+        f'stroke="{rule}" stroke-width="1.2"/>',
     ]
     step = _tick_step(end - start)
     year = (int(start) // step + 1) * step
     while year <= end:
         x = x_at(year)
         out.append(
-            f'<line x1="{_f(x)}" y1="{_f(axis_y)}" x2="{_f(x)}" y2="{_f(axis_y + 4)}" stroke="{RULE}" '
+            f'<line x1="{_f(x)}" y1="{_f(axis_y)}" x2="{_f(x)}" y2="{_f(axis_y + 4)}" stroke="{rule}" '
             f'stroke-width="1"/>'
         )
         out.append(
-            f'<text x="{_f(x)}" y="{_f(ticks_y)}" font-size="{TICK_SIZE}" fill="{MUTED}" '
+            f'<text x="{_f(x)}" y="{_f(ticks_y)}" font-size="{TICK_SIZE}" fill="{muted}" '
             f'text-anchor="middle">{year}</text>'
         )
         year += step
@@ -175,12 +198,12 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
         baseline = axis_y - 12 - p.level * LEVEL_STEP
         out.append(
             f'<line x1="{_f(p.x)}" y1="{_f(axis_y - 4)}" x2="{_f(p.x)}" y2="{_f(baseline + 3)}" '
-            f'stroke="{RULE}" stroke-width="0.8"/>'
+            f'stroke="{rule}" stroke-width="0.8"/>'
         )
     for p in placed:
-        fill = ACCENT if p.exact else "#ffffff"
+        fill = accent if p.exact else paper
         out.append(
-            f'<circle cx="{_f(p.x)}" cy="{_f(axis_y)}" r="3.6" fill="{fill}" stroke="{ACCENT}" '
+            f'<circle cx="{_f(p.x)}" cy="{_f(axis_y)}" r="3.6" fill="{fill}" stroke="{accent}" '
             f'stroke-width="1.4"/>'
         )
     for p in placed:
@@ -188,33 +211,37 @@ def timeline_svg(view: View, events: Sequence[Item] | None = None) -> Markup:
         badge = _badge_width(p.number)
         out.append(
             f'<rect x="{_f(p.left - 1.5)}" y="{_f(baseline - BADGE_HEIGHT + 1.4)}" '
-            f'width="{_f(p.right - p.left + 3)}" height="{_f(BADGE_HEIGHT + 2.6)}" fill="#ffffff"/>'
+            f'width="{_f(p.right - p.left + 3)}" height="{_f(BADGE_HEIGHT + 2.6)}" fill="{paper}"/>'
         )
         out.append(
             f'<rect x="{_f(p.left)}" y="{_f(baseline - BADGE_HEIGHT + 2.4)}" width="{_f(badge)}" '
-            f'height="{_f(BADGE_HEIGHT)}" rx="2" fill="{ACCENT}"/>'
+            f'height="{_f(BADGE_HEIGHT)}" rx="2" fill="{accent}"/>'
         )
         out.append(
             f'<text x="{_f(p.left + badge / 2)}" y="{_f(baseline)}" font-size="{BADGE_SIZE}" '
-            f'font-weight="600" fill="#ffffff" text-anchor="middle">{p.number}</text>'
+            f'font-weight="600" fill="{paper}" text-anchor="middle">{p.number}</text>'
         )
         out.append(
             f'<text x="{_f(p.left + badge + BADGE_GAP)}" y="{_f(baseline)}" font-size="{LABEL_SIZE}" '
-            f'fill="{INK}">{escape(p.date_text)}</text>'
+            f'fill="{ink}">{escape(p.date_text)}</text>'
         )
     if partial:
-        legend = "hollow marker: date known to the month or year only"
+        legend = words.gettext(LEGEND)
         legend_y = height - 3
         text_x = WIDTH - SIDE
         circle_x = text_x - _text_width(legend, TICK_SIZE) - 7
         out.append(
-            f'<circle cx="{_f(circle_x)}" cy="{_f(legend_y - 3)}" r="3" fill="#ffffff" stroke="{ACCENT}" '
+            f'<circle cx="{_f(circle_x)}" cy="{_f(legend_y - 3)}" r="3" fill="{paper}" stroke="{accent}" '
             f'stroke-width="1.2"/>'
         )
         out.append(
-            f'<text x="{_f(text_x)}" y="{_f(legend_y)}" font-size="{TICK_SIZE}" fill="{MUTED}" '
-            f'text-anchor="end">{legend}</text>'
+            f'<text x="{_f(text_x)}" y="{_f(legend_y)}" font-size="{TICK_SIZE}" fill="{muted}" '
+            f'text-anchor="end">{escape(legend)}</text>'
         )
     out.append("</svg>")
     # Safe: every piece of text above went through escape(); the rest is markup written here.
     return Markup("".join(out))  # noqa: S704
+
+
+def _english() -> Catalogue:
+    return catalogue(SOURCE_LANGUAGE)

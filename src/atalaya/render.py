@@ -7,6 +7,7 @@ Templates are looked up per audience, falling back to the shared base:
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import date
 from pathlib import Path
@@ -15,63 +16,24 @@ from typing import Any
 import jinja2
 
 from .errors import Diagnostic, TemplateError, shown_path
+from .figures import timeline_svg
+from .i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from .load import shown_value
 from .model import PartialDate
 from .select import View
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-KIND_LABELS = {
-    "treaty": "Treaty",
-    "organization": "Organization",
-    "council": "Council",
-    "forum": "Forum",
-    "conference": "Conference",
-    "board": "Board",
-    "programme": "Programme",
-    "bilateral-agreement": "Bilateral agreement",
-    "convention": "Convention",
-    "mission": "Mission",
-    "engagement": "External engagement",
-    "initiative": "Initiative",
-}
+from .theme import Theme, load_theme
 
 
 def format_date(value: PartialDate | date | None, *, short: bool = False) -> str:
-    """`1947-09-02` as "2 September 1947", `1947-09` as "September 1947", `1947` as "1947";
-    with `short`, months as "Sep"."""
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        value = PartialDate(value.year, value.month, value.day)
-    if value.month is None:
-        return str(value.year)
-    month = MONTHS[value.month - 1][:3] if short else MONTHS[value.month - 1]
-    if value.day is None:
-        return f"{month} {value.year}"
-    return f"{value.day} {month} {value.year}"
+    """A date in the source language (English): "2 September 1947", "September 1947", "1947"; with
+    `short`, months as "Sep". An edition's dates: `TemplateSet.catalogue.format_date`."""
+    return catalogue(SOURCE_LANGUAGE).format_date(value, short=short)
 
 
 def label(value: str) -> str:
-    """A slug as words: `single-source` -> "Single-source", `transnational-crime` -> "Transnational crime"."""
-    if value in KIND_LABELS:
-        return KIND_LABELS[value]
-    words = value.replace("_", " ")
-    if value not in ("single-source",):
-        words = words.replace("-", " ")
-    return words[:1].upper() + words[1:]
+    """A slug as English words: `single-source` -> "Single-source", `transnational-crime` ->
+    "Transnational crime". An edition's labels: `TemplateSet.catalogue.label`."""
+    return catalogue(SOURCE_LANGUAGE).label(value)
 
 
 def cites(numbers: tuple[int, ...]) -> str:
@@ -79,10 +41,20 @@ def cites(numbers: tuple[int, ...]) -> str:
 
 
 class TemplateSet:
-    """The Jinja environment over one templates folder (briefing/, memo/, partials/, assets/)."""
+    """The Jinja environment over one templates folder (briefing/, memo/, partials/, assets/, theme.toml)
+    in one language.
 
-    def __init__(self, root: Path) -> None:
+    `theme` is the folder's theme (`atalaya.theme`), a global every template can use
+    (`{{ theme.colour("accent") }}`); `catalogue` is the language's (`atalaya.i18n`): the `date` and
+    `label` filters and the figures write in it, and its messages are installed for `jinja2.ext.i18n`
+    (`{{ _("Key facts") }}`, `{% trans %}`), new-style (translations are escaped and take `%(name)s`
+    keyword arguments)."""
+
+    def __init__(self, root: Path, *, language: str = SOURCE_LANGUAGE) -> None:
         self.root = root
+        self.language = language
+        self.theme: Theme = load_theme(root)
+        self.catalogue: Catalogue = catalogue(language)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(root)),
             autoescape=True,
@@ -90,9 +62,15 @@ class TemplateSet:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            extensions=["jinja2.ext.i18n"],
         )
-        self.env.filters.update(date=format_date, label=label, cites=cites)
-        self.env.globals.update(_extra_globals())
+        self.env.install_gettext_translations(self.catalogue, newstyle=True)  # type: ignore[attr-defined]
+        self.env.filters.update(date=self.catalogue.format_date, label=self.catalogue.label, cites=cites)
+        self.env.globals.update(
+            theme=self.theme,
+            catalogue=self.catalogue,
+            timeline_svg=functools.partial(timeline_svg, theme=self.theme, catalogue=self.catalogue),
+        )
 
     def render(self, names: str | list[str], context: dict[str, Any]) -> str:
         """Render the first template of `names` that exists; any error the templates cause (syntax, a
@@ -185,9 +163,3 @@ def _raised_by_template(exc: BaseException) -> bool:
 
 def _one_line(message: str) -> str:
     return shown_value(message, limit=400)
-
-
-def _extra_globals() -> dict[str, Any]:
-    from .figures import timeline_svg
-
-    return {"timeline_svg": timeline_svg}
