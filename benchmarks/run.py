@@ -108,7 +108,7 @@ def count_targets(content: Path, *filters: str) -> int:
 def link_font_files(htmls: list[Path]) -> None:
     """Point the kept HTML (which names its faces, carrying no path of the machine) at the prepared font
     files, as the build does, so the `weasyprint` runs below draw with the same faces as the build."""
-    from atalaya.write_pdf import font_face_css, font_faces, prepare_face
+    from atalaya.formats.pdf.fonts import font_face_css, font_faces, prepare_face
 
     faces = tuple(prepare_face(face) for face in font_faces())
     named, linked = font_face_css(faces, local=True), font_face_css(faces)
@@ -238,21 +238,22 @@ from pathlib import Path
 from atalaya.model import load_corpus
 from atalaya.render import TemplateSet
 from atalaya.select import make_view
-from atalaya.write_pdf import PdfWriter
+from atalaya.formats.pdf.writer import PdfWriter
 
 templates, rounds, trees = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+NAMES = ["briefing/analyst.html.j2", "briefing/base.html.j2"]  # the analyst briefing's templates
 writer = PdfWriter(TemplateSet(templates))
 views = {}
 for tree in trees:
     corpus = load_corpus(Path(tree))
     views[tree] = make_view(corpus, corpus.instruments["text-cost"], "analyst")
-writer.render(views[trees[-1]])  # warm up: fonts, stylesheets, hyphenation dictionaries
+writer.render(views[trees[-1]], NAMES)  # warm up: fonts, stylesheets, hyphenation dictionaries
 times = {tree: [] for tree in trees}
 pages = {}
 for _ in range(rounds):  # interleaved, so a burst of load on the machine hits every tree alike
     for tree, view in views.items():
         started = time.perf_counter()
-        laid_out = writer.layout(view)
+        laid_out = writer.layout(view, NAMES)
         times[tree].append(time.perf_counter() - started)
         pages[tree] = len(laid_out.document.pages)
 print(json.dumps({tree: [statistics.median(times[tree]), pages[tree]] for tree in trees}))
@@ -263,7 +264,7 @@ def text_cost(work: Path, rounds: int = 3) -> dict[str, float]:
     """Lay out (in one process, analyst audience) the generated instrument with a 4,000-character word and
     with a 4,000-character paragraph, first in the summary only, then in four fields; and, for reference,
     4,000 characters of the longest words the writer leaves whole. Median of `rounds`, interleaved."""
-    from atalaya.write_pdf import LONG_WORD as LONGEST_WHOLE
+    from atalaya.formats.pdf.text import LONG_WORD as LONGEST_WHOLE
 
     whole = ("Interoperabilidad" * (LONGEST_WHOLE // 17 + 1))[:LONGEST_WHOLE]
     texts = {

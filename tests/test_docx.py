@@ -1,4 +1,4 @@
-"""The Word memo: memo XML from the templates, written by write_docx and read back as Word's readers do.
+"""The Word memo: memo XML from the templates, written by the docx format and read back as Word's readers do.
 
 Documents are opened again with python-docx and as zip packages (styles, numbering, headers, relationships,
 core properties), and, where installed, by LibreOffice and pandoc as second readers.
@@ -7,6 +7,7 @@ core properties), and, where installed, by LibreOffice and pandoc as second read
 from __future__ import annotations
 
 import dataclasses
+import gettext
 import re
 import shutil
 import subprocess
@@ -19,18 +20,25 @@ from typing import Any
 
 import docx
 import pytest
+from babel.messages.catalog import Catalog as BabelCatalog
+from babel.messages.mofile import write_mo
 from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Cm, Inches, RGBColor
+from docx.shared import Cm, Inches, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
-from atalaya.errors import BuildError, TemplateError
+from atalaya.errors import BuildError, Severity, TemplateError, shown_path
+from atalaya.formats import Rendered
+from atalaya.formats.docx import DOCX
+from atalaya.formats.docx.writer import CATEGORY, DocxWriter
+from atalaya.i18n import Catalogue
 from atalaya.model import Corpus, load_corpus
+from atalaya.products.brief import BRIEF
 from atalaya.render import TemplateSet
 from atalaya.select import Item, View, audiences_for, make_view
-from atalaya.write_docx import BANNER_COLOURS, DocxWriter, RenderedDocx
+from atalaya.theme import load_theme
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = ROOT / "tests" / "fixtures" / "good"
@@ -43,6 +51,10 @@ HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
+
+
+# Nearly every test here renders memos through the writer.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -70,19 +82,24 @@ def views(corpus: Corpus) -> dict[tuple[str, str], View]:
 
 
 @pytest.fixture(scope="module")
-def memos(writer: DocxWriter, views: dict[tuple[str, str], View]) -> dict[tuple[str, str], RenderedDocx]:
-    return {key: writer.render(view) for key, view in views.items()}
+def memos(writer: DocxWriter, views: dict[tuple[str, str], View]) -> dict[tuple[str, str], Rendered]:
+    return {key: writer.render(view, memo_templates(view)) for key, view in views.items()}
 
 
 @pytest.fixture(scope="module")
-def alpha(memos: dict[tuple[str, str], RenderedDocx]) -> dict[str, RenderedDocx]:
+def alpha(memos: dict[tuple[str, str], Rendered]) -> dict[str, Rendered]:
     return {audience: memo for (instrument, audience), memo in memos.items() if instrument == "alpha-pact"}
 
 
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def open_docx(memo: RenderedDocx) -> Document:
+def memo_templates(view: View) -> list[str]:
+    """The templates the instrument brief renders a memo from: the audience's, else the base."""
+    return list(BRIEF.template_names(DOCX, view.audience_name))
+
+
+def open_docx(memo: Rendered) -> Document:
     return docx.Document(BytesIO(memo.data))
 
 
@@ -115,7 +132,7 @@ def num_pr(paragraph: Paragraph) -> Any:
     return None if ppr is None else ppr.numPr
 
 
-def header_footer_parts(memo: RenderedDocx, kind: str) -> Iterator[str]:
+def header_footer_parts(memo: Rendered, kind: str) -> Iterator[str]:
     for name, text in parts(memo.data).items():
         if re.fullmatch(rf"word/{kind}\d*\.xml", name):
             yield text
@@ -124,15 +141,26 @@ def header_footer_parts(memo: RenderedDocx, kind: str) -> Iterator[str]:
 # --- structure and styles -----------------------------------------------------------------------------
 
 
-def test_every_audience_renders_without_warnings(memos: dict[tuple[str, str], RenderedDocx]) -> None:
+def test_every_audience_renders_without_warnings(memos: dict[tuple[str, str], Rendered]) -> None:
     assert {audience for _, audience in memos} == {"executive", "analyst", "staff", "public"}
     for key, memo in memos.items():
         assert memo.data.startswith(b"PK"), key
         assert memo.warnings == (), key
-        assert memo.xml.lstrip().startswith("<memo>"), key
+        assert memo.pages is None and not memo.side_files, key
 
 
-def test_memo_opens_with_the_memorandum_lines_and_as_of_date(alpha: dict[str, RenderedDocx]) -> None:
+def test_memo_xml_is_rendered_from_the_templates_given(
+    writer: DocxWriter, views: dict[tuple[str, str], View]
+) -> None:
+    view = views["alpha-pact", "analyst"]
+    assert writer.memo_xml(view, memo_templates(view)).lstrip().startswith("<memo>")
+    # the audience's own template wins over the base; a name that does not exist is skipped
+    own = writer.memo_xml(view, ["memo/absent.xml.j2", "memo/analyst.xml.j2", "memo/base.xml.j2"])
+    base = writer.memo_xml(view, ["memo/base.xml.j2"])
+    assert own == writer.memo_xml(view, memo_templates(view)) != base
+
+
+def test_memo_opens_with_the_memorandum_lines_and_as_of_date(alpha: dict[str, Rendered]) -> None:
     document = open_docx(alpha["analyst"])
     fields = [p.text for p in paragraphs_with_style(document, "Memo Field")]
     assert [f.split(":")[0] for f in fields] == ["MEMORANDUM FOR", "FROM", "DATE", "SUBJECT"]
@@ -144,7 +172,7 @@ def test_memo_opens_with_the_memorandum_lines_and_as_of_date(alpha: dict[str, Re
     assert headings[-2:] == ["Related instruments", "Sources"]
 
 
-def test_named_styles_are_used(alpha: dict[str, RenderedDocx]) -> None:
+def test_named_styles_are_used(alpha: dict[str, Rendered]) -> None:
     document = open_docx(alpha["analyst"])
     used = {p.style.name for p in document.paragraphs if p.style is not None}
     for name in (
@@ -169,13 +197,13 @@ def test_named_styles_are_used(alpha: dict[str, RenderedDocx]) -> None:
     assert row.trPr.find(qn("w:tblHeader")) is not None  # the header row repeats on each page
 
 
-def test_quote_carries_the_analysts_verification_note(memos: dict[tuple[str, str], RenderedDocx]) -> None:
+def test_quote_carries_the_analysts_verification_note(memos: dict[tuple[str, str], Rendered]) -> None:
     document = open_docx(memos["beta-forum", "analyst"])
     quotes = [p.text for p in paragraphs_with_style(document, "Quote")]
     assert quotes == ["This file as a whole is single-source."]
 
 
-def test_headings_have_outline_levels_and_no_frames(alpha: dict[str, RenderedDocx]) -> None:
+def test_headings_have_outline_levels_and_no_frames(alpha: dict[str, Rendered]) -> None:
     document = open_docx(alpha["analyst"])
     for level in (1, 2, 3):
         outline = document.styles[f"Heading {level}"].element.find(f"{W}pPr/{W}outlineLvl")
@@ -185,7 +213,7 @@ def test_headings_have_outline_levels_and_no_frames(alpha: dict[str, RenderedDoc
         assert forbidden not in xml
 
 
-def test_lists_are_real_word_lists_and_each_ol_restarts(alpha: dict[str, RenderedDocx]) -> None:
+def test_lists_are_real_word_lists_and_each_ol_restarts(alpha: dict[str, Rendered]) -> None:
     memo = alpha["analyst"]
     document = open_docx(memo)
     numbering = part_xml(memo.data, "word/numbering.xml")
@@ -237,7 +265,9 @@ def test_nested_lists_take_the_next_level(
     assert ids[0] == ids[3] != ids[4]
 
 
-def test_header_and_footer_carry_the_coloured_banner_and_page_fields(alpha: dict[str, RenderedDocx]) -> None:
+def test_header_and_footer_carry_the_coloured_banner_and_page_fields(
+    writer: DocxWriter, alpha: dict[str, Rendered]
+) -> None:
     for audience, level, marking in (
         ("analyst", "restricted", "ANALYST FILE"),
         ("staff", "internal", "STAFF USE"),
@@ -249,7 +279,7 @@ def test_header_and_footer_carry_the_coloured_banner_and_page_fields(alpha: dict
         header = section.header.paragraphs
         assert header[0].text == level.upper()
         assert header[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
-        assert header[0].runs[0].font.color.rgb == RGBColor.from_string(BANNER_COLOURS[level])
+        assert header[0].runs[0].font.color.rgb == RGBColor.from_string(writer.look.level_colour(level))
         assert header[0].runs[0].bold
         assert header[1].text == marking
         footer_text = [p.text for p in section.footer.paragraphs]
@@ -260,11 +290,66 @@ def test_header_and_footer_carry_the_coloured_banner_and_page_fields(alpha: dict
         assert "Page" in footer_text[0] and " of " in footer_text[0]
 
 
-def test_banner_colours_follow_the_level() -> None:
-    assert BANNER_COLOURS == {"public": "1E7B34", "internal": "1F4E9E", "restricted": "B3001B"}
+def test_banner_colours_follow_the_level(writer: DocxWriter) -> None:
+    theme = load_theme(TEMPLATES)
+    assert writer.look.levels == {
+        level: theme.docx_colour(level) for level in ("public", "internal", "restricted")
+    }
+    assert writer.look.levels == {"public": "17703A", "internal": "1C56A6", "restricted": "B0201B"}
 
 
-def test_core_properties_come_from_the_content(alpha: dict[str, RenderedDocx]) -> None:
+def test_colours_and_sizes_come_from_the_theme(tmp_path: Path, views: dict[tuple[str, str], View]) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    theme = templates / "theme.toml"
+    text = theme.read_text(encoding="utf-8")
+    for name, value in (("accent", '"#123456"'), ("restricted", '"#654321"'), ("memo-title", "20.0")):
+        text, count = re.subn(rf"^{name} = \S+", f"{name} = {value}", text, flags=re.M)
+        assert count == 1, name
+    theme.write_text(text, encoding="utf-8")
+    document = open_docx(DocxWriter(TemplateSet(templates)).render(*analyst_view(views)))
+    banner = document.sections[0].header.paragraphs[0].runs[0]
+    assert banner.font.color.rgb == RGBColor.from_string("654321")
+    title = document.styles["Title"]
+    assert title.font.color.rgb == RGBColor.from_string("123456")
+    assert title.font.size == Pt(20)
+
+
+def test_words_in_the_python_come_from_the_editions_catalogue(views: dict[tuple[str, str], View]) -> None:
+    """Banner, page numbers, subject and category are messages of the edition's catalogue; the memo XML's
+    own words come from the templates (here still English: the catalogue is swapped after they load)."""
+    translated = {
+        "RESTRICTED": "RESTRINGIDO",
+        "Page %(page)s of %(pages)s": "Página %(page)s de %(pages)s",
+        "%(audience)s: policy memo": "%(audience)s: memorando",
+        "Treaty": "Tratado",
+    }
+    messages = BabelCatalog(locale="es")
+    for msgid, msgstr in translated.items():
+        messages.add(msgid, msgstr)
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    templates = TemplateSet(TEMPLATES)
+    templates.catalogue = Catalogue("es", gettext.GNUTranslations(compiled), source=Path("es.po"))
+    memo = DocxWriter(templates).render(*analyst_view(views))
+    document = open_docx(memo)
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text == "RESTRINGIDO"
+    assert section.footer.paragraphs[-1].text == "RESTRINGIDO"
+    assert section.footer.paragraphs[0].text == "ANALYST FILE  ·  Página 1 de 1"  # the fields' cached value
+    footer_xml = "".join(header_footer_parts(memo, "footer"))
+    instructions = re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", footer_xml)
+    assert [i.split()[0] for i in instructions] == ["PAGE", "NUMPAGES"]
+    properties = document.core_properties
+    assert properties.subject == "Analyst: memorando"
+    assert properties.category == "Tratado"
+    assert properties.content_status == "RESTRINGIDO"
+    assert properties.comments == "RESTRINGIDO. ANALYST FILE"
+    assert templates.catalogue.missing == []
+
+
+def test_core_properties_come_from_the_content(alpha: dict[str, Rendered]) -> None:
     properties = open_docx(alpha["staff"]).core_properties
     as_of = datetime(2026, 11, 1, tzinfo=UTC)
     assert properties.title == "Alpha Pact (AP)"
@@ -280,13 +365,13 @@ def test_core_properties_come_from_the_content(alpha: dict[str, RenderedDocx]) -
     assert properties.identifier == "alpha-pact/staff"
 
 
-def test_document_language_is_set_on_the_style_defaults(alpha: dict[str, RenderedDocx]) -> None:
+def test_document_language_is_set_on_the_style_defaults(alpha: dict[str, Rendered]) -> None:
     styles = part_xml(alpha["public"].data, "word/styles.xml")
     lang = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
     assert lang is not None and lang.get(f"{W}val") == "en"
 
 
-def test_sources_are_real_hyperlinks(alpha: dict[str, RenderedDocx]) -> None:
+def test_sources_are_real_hyperlinks(alpha: dict[str, Rendered]) -> None:
     memo = alpha["public"]
     document = open_docx(memo)
     links = {
@@ -307,7 +392,7 @@ def test_sources_are_real_hyperlinks(alpha: dict[str, RenderedDocx]) -> None:
 # --- what each audience may see -----------------------------------------------------------------------
 
 
-def test_public_docx_carries_no_internal_or_restricted_text_anywhere(alpha: dict[str, RenderedDocx]) -> None:
+def test_public_docx_carries_no_internal_or_restricted_text_anywhere(alpha: dict[str, Rendered]) -> None:
     everything = "\n".join(parts(alpha["public"].data).values())
     for canary in CANARIES:
         assert canary not in everything
@@ -317,7 +402,7 @@ def test_public_docx_carries_no_internal_or_restricted_text_anywhere(alpha: dict
     assert all(canary in analyst for canary in CANARIES)
 
 
-def test_portion_marks_only_in_the_analyst_memo(alpha: dict[str, RenderedDocx]) -> None:
+def test_portion_marks_only_in_the_analyst_memo(alpha: dict[str, Rendered]) -> None:
     marks = re.compile(r"\((P|I|R)\) ")
     for audience, memo in alpha.items():
         text = body_text(open_docx(memo))
@@ -329,7 +414,7 @@ def test_portion_marks_only_in_the_analyst_memo(alpha: dict[str, RenderedDocx]) 
             assert not marks.search(text), audience
 
 
-def test_analyst_list_items_and_paragraphs_start_with_their_mark(alpha: dict[str, RenderedDocx]) -> None:
+def test_analyst_list_items_and_paragraphs_start_with_their_mark(alpha: dict[str, Rendered]) -> None:
     document = open_docx(alpha["analyst"])
     for name in ("List Bullet", "List Number"):
         for paragraph in paragraphs_with_style(document, name):
@@ -341,7 +426,7 @@ def test_analyst_list_items_and_paragraphs_start_with_their_mark(alpha: dict[str
     assert len(bluf) >= 3
 
 
-def test_sections_follow_the_audience(alpha: dict[str, RenderedDocx]) -> None:
+def test_sections_follow_the_audience(alpha: dict[str, Rendered]) -> None:
     executive = body_text(open_docx(alpha["executive"]))
     assert "Key facts" in executive and "Recommendations" in executive
     assert "Timeline" not in executive and "Sources" not in executive and "Members" not in executive
@@ -352,7 +437,7 @@ def test_sections_follow_the_audience(alpha: dict[str, RenderedDocx]) -> None:
     assert public[0] == "Summary" and "Recommendations" not in public
 
 
-def test_citations_only_where_sources_are_listed(alpha: dict[str, RenderedDocx]) -> None:
+def test_citations_only_where_sources_are_listed(alpha: dict[str, Rendered]) -> None:
     assert "[1]" in body_text(open_docx(alpha["analyst"]))
     assert "[1]" not in body_text(open_docx(alpha["executive"]))
 
@@ -361,9 +446,9 @@ def test_citations_only_where_sources_are_listed(alpha: dict[str, RenderedDocx])
 
 
 def test_two_renders_give_identical_bytes(
-    templates: TemplateSet, views: dict[tuple[str, str], View], alpha: dict[str, RenderedDocx]
+    templates: TemplateSet, views: dict[tuple[str, str], View], alpha: dict[str, Rendered]
 ) -> None:
-    again = DocxWriter(templates).render(views["alpha-pact", "analyst"])
+    again = DocxWriter(templates).render(*analyst_view(views))
     assert again.data == alpha["analyst"].data
     with zipfile.ZipFile(BytesIO(again.data)) as package:
         infos = package.infolist()
@@ -372,7 +457,7 @@ def test_two_renders_give_identical_bytes(
     assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
 
 
-def test_no_thumbnail_or_stale_template_parts(alpha: dict[str, RenderedDocx]) -> None:
+def test_no_thumbnail_or_stale_template_parts(alpha: dict[str, Rendered]) -> None:
     names = set(parts(alpha["analyst"].data))
     with zipfile.ZipFile(BytesIO(alpha["analyst"].data)) as package:
         everything = set(package.namelist())
@@ -384,11 +469,11 @@ def test_no_thumbnail_or_stale_template_parts(alpha: dict[str, RenderedDocx]) ->
 
 
 @pytest.fixture(scope="module")
-def branded(templates: TemplateSet, views: dict[tuple[str, str], View]) -> RenderedDocx:
-    return DocxWriter(templates, reference_docx=REFERENCE).render(views["alpha-pact", "analyst"])
+def branded(templates: TemplateSet, views: dict[tuple[str, str], View]) -> Rendered:
+    return DocxWriter(templates, reference_docx=REFERENCE).render(*analyst_view(views))
 
 
-def test_reference_docx_supplies_the_styles(branded: RenderedDocx, alpha: dict[str, RenderedDocx]) -> None:
+def test_reference_docx_supplies_the_styles(branded: Rendered, alpha: dict[str, Rendered]) -> None:
     document = open_docx(branded)
     heading = document.styles["Heading 1"]
     assert heading.font.name == "Courier New"
@@ -408,17 +493,16 @@ def test_reference_docx_supplies_the_styles(branded: RenderedDocx, alpha: dict[s
 
 
 def test_reference_renders_are_deterministic_too(
-    templates: TemplateSet, views: dict[tuple[str, str], View], branded: RenderedDocx
+    templates: TemplateSet, views: dict[tuple[str, str], View], branded: Rendered
 ) -> None:
-    again = DocxWriter(templates, reference_docx=REFERENCE).render(views["alpha-pact", "analyst"])
+    again = DocxWriter(templates, reference_docx=REFERENCE).render(*analyst_view(views))
     assert again.data == branded.data
 
 
-def test_reference_header_keeps_its_logo_beside_the_banner(branded: RenderedDocx) -> None:
+def test_reference_header_keeps_its_logo_beside_the_banner(branded: Rendered) -> None:
     header = open_docx(branded).sections[0].header
     assert header.paragraphs[0].text == "RESTRICTED"
-    xml = "".join(header_footer_parts(branded, "header"))
-    assert "<w:drawing>" in xml or "<w:drawing " in xml
+    assert header._element.xpath(".//w:drawing")  # the logo is a drawing in the banner's header
     assert any(name.startswith("word/media/") for name in zipfile.ZipFile(BytesIO(branded.data)).namelist())
 
 
@@ -457,7 +541,8 @@ def test_bad_reference_is_a_build_error(
     with pytest.raises(BuildError) as caught:
         DocxWriter(templates, reference_docx=path)
     assert message in str(caught.value)
-    assert str(path) in str(caught.value) or "reference.docx" in str(caught.value)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.path, diagnostic.line, diagnostic.col) == (shown_path(path), 0, 0)
 
 
 def test_missing_reference_and_unknown_paper_are_build_errors(templates: TemplateSet, tmp_path: Path) -> None:
@@ -468,12 +553,18 @@ def test_missing_reference_and_unknown_paper_are_build_errors(templates: Templat
 
 
 def test_letter_paper(templates: TemplateSet, views: dict[tuple[str, str], View]) -> None:
-    memo = DocxWriter(templates, paper="Letter").render(views["alpha-pact", "public"])
+    view = views["alpha-pact", "public"]
+    memo = DocxWriter(templates, paper="Letter").render(view, memo_templates(view))
     section = open_docx(memo).sections[0]
     assert (section.page_width, section.page_height) == (Inches(8.5), Inches(11))
 
 
 # --- hostile content and broken templates -------------------------------------------------------------
+
+
+def analyst_view(views: dict[tuple[str, str], View]) -> tuple[View, list[str]]:
+    view = views["alpha-pact", "analyst"]
+    return view, memo_templates(view)
 
 
 def hostile_view(view: View, text: str) -> View:
@@ -482,7 +573,8 @@ def hostile_view(view: View, text: str) -> View:
 
 def test_markup_in_content_stays_literal_text(writer: DocxWriter, views: dict[tuple[str, str], View]) -> None:
     hostile = "<b>x</b> and **y** & <a href='javascript:alert(1)'>z</a> ]]> &amp;"
-    memo = writer.render(hostile_view(views["alpha-pact", "public"], hostile))
+    view = hostile_view(views["alpha-pact", "public"], hostile)
+    memo = writer.render(view, memo_templates(view))
     document = open_docx(memo)
     paragraph = next(p for p in document.paragraphs if "**y**" in p.text)
     assert paragraph.text == hostile
@@ -494,19 +586,26 @@ def test_characters_xml_cannot_hold_are_stripped_with_a_warning(
     writer: DocxWriter, views: dict[tuple[str, str], View]
 ) -> None:
     text = "Bad\x00 char\x01acters\x0b here\x7f\ufffe\ud800 end"
-    memo = writer.render(hostile_view(views["alpha-pact", "public"], text))
+    view = hostile_view(views["alpha-pact", "public"], text)
+    memo = writer.render(view, memo_templates(view))
     document = open_docx(memo)
     assert any(p.text == "Bad characters here end" for p in document.paragraphs)
     assert len(memo.warnings) == 1
-    assert "removed 6 character(s) that XML cannot hold" in memo.warnings[0]
-    assert "public.xml.j2: memo for alpha-pact (public)" in memo.warnings[0]
+    warning = memo.warnings[0]
+    assert (
+        (warning.severity, warning.category)
+        == (Severity.WARNING, CATEGORY)
+        == (Severity.WARNING, "render.docx")
+    )
+    assert Path(warning.path).parts[-2:] == ("memo", "public.xml.j2")
+    assert warning.message == "memo for alpha-pact (public): removed 6 character(s) that XML cannot hold"
 
 
-def render_with_template(tmp_path: Path, view: View, base: str) -> RenderedDocx:
+def render_with_template(tmp_path: Path, view: View, base: str) -> Rendered:
     memo_dir = tmp_path / "templates" / "memo"
     memo_dir.mkdir(parents=True, exist_ok=True)
     (memo_dir / "base.xml.j2").write_text(base, encoding="utf-8")
-    return DocxWriter(TemplateSet(tmp_path / "templates")).render(view)
+    return DocxWriter(TemplateSet(tmp_path / "templates")).render(view, memo_templates(view))
 
 
 @pytest.mark.parametrize(
@@ -563,7 +662,7 @@ def test_inline_whitespace_collapses_like_html(tmp_path: Path, views: dict[tuple
 
 
 @pytest.fixture(scope="module")
-def analyst_file(alpha: dict[str, RenderedDocx], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def analyst_file(alpha: dict[str, Rendered], tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("docx") / "alpha-pact.docx"
     path.write_bytes(alpha["analyst"].data)
     return path
@@ -617,4 +716,4 @@ def test_pandoc_reads_headings_and_lists(analyst_file: Path) -> None:
     assert re.search(r"^-\s+\*\*\(P\)\*\* Consult within 48 hours", markdown, re.M)
     assert re.search(r"^1\.\s+\*\*\(I\)\*\* Propose a standing hotline", markdown, re.M)
     link = "https://example.org/alpha"
-    assert f"[{link}]({link})" in markdown or f"<{link}>" in markdown
+    assert f"<{link}>" in markdown  # pandoc writes a link whose text is its URL as <URL>

@@ -1,6 +1,7 @@
 """PDF briefings: render every fixture document once, then read the PDFs back (text per page, banners,
 outline, metadata, fonts, tags, links), and check the writer's locks (URL fetcher, escaping, page budget,
-determinism) and the timeline figure."""
+determinism), the format's declaration and theme, and the timeline figure. Tests that render documents
+are marked `slow` (run them with `-m slow`)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,17 @@ from typing import Any
 
 import pytest
 
-from atalaya.errors import BuildError, UsageError
+from atalaya import formats, products
+from atalaya.errors import BuildError, Severity, TemplateError, UsageError
 from atalaya.figures import _place, position, timeline_svg
+from atalaya.formats import Rendered
+from atalaya.formats.pdf.fonts import font_faces
+from atalaya.formats.pdf.writer import FIT_LEVELS, FONT, WEASYPRINT, LockedFetcher, PdfWriter, RefusedURL
 from atalaya.model import Corpus, load_corpus
+from atalaya.plan import Options
 from atalaya.render import TemplateSet, format_date, label
 from atalaya.select import Item, View, audiences_for, make_view
-from atalaya.write_pdf import FIT_LEVELS, LockedFetcher, PdfWriter, RefusedURL, RenderedPdf, font_faces
+from atalaya.theme import load_theme
 from conftest import FIXTURES, GOOD, ROOT, TEMPLATES
 
 pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDFs back: pip install pypdf")
@@ -61,11 +67,28 @@ CANARIES = (
 )
 
 
+def names(view: View) -> list[str]:
+    """The briefing templates for the view's audience, as the instrument brief names them."""
+    return list(products.get("brief").template_names(formats.get("pdf"), view.audience_name))
+
+
+def html_of(pdf: Rendered) -> str:
+    return pdf.side_files[".html"].decode("utf-8")
+
+
+def messages(pdf: Rendered) -> list[str]:
+    return [warning.message for warning in pdf.warnings]
+
+
 @dataclass
 class Doc:
     view: View
-    pdf: RenderedPdf
+    pdf: Rendered
     reader: Any
+
+    @cached_property
+    def html(self) -> str:
+        return html_of(self.pdf)
 
     @cached_property
     def pages_text(self) -> list[str]:
@@ -131,7 +154,7 @@ def docs(corpora: dict[str, Corpus], writer: PdfWriter) -> dict[tuple[str, str],
     rendered = {}
     for instrument, audience in ALL_DOCUMENTS:
         view = view_of(corpora, instrument, audience)
-        pdf = writer.render(view)
+        pdf = writer.render(view, names(view))
         rendered[(instrument, audience)] = Doc(view, pdf, PdfReader(io.BytesIO(pdf.data)))
     return rendered
 
@@ -145,6 +168,7 @@ def test_fixture_documents_are_every_cleared_audience(corpora: dict[str, Corpus]
 # --- every document ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ALL_DOCUMENTS, ids="/".join)
 def test_pages_within_budget_and_no_warnings(docs: dict[tuple[str, str], Doc], key: tuple[str, str]) -> None:
     doc = docs[key]
@@ -154,6 +178,7 @@ def test_pages_within_budget_and_no_warnings(docs: dict[tuple[str, str], Doc], k
     assert doc.pdf.data.startswith(b"%PDF-")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ALL_DOCUMENTS, ids="/".join)
 def test_banner_top_and_bottom_and_folio_on_every_page(
     docs: dict[tuple[str, str], Doc], key: tuple[str, str]
@@ -173,9 +198,10 @@ def test_banner_top_and_bottom_and_folio_on_every_page(
         view = doc.view
         footer = f"{view.acronym or view.name} · {view.audience.title} · As of {format_date(view.as_of)}"
         assert footer in texts
-    assert f'class="banner banner-{doc.view.banner}"' in doc.pdf.html
+    assert f'class="banner banner-{doc.view.banner}"' in doc.html
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ALL_DOCUMENTS, ids="/".join)
 def test_title_block_and_key_facts_on_page_one(
     docs: dict[tuple[str, str], Doc], key: tuple[str, str]
@@ -191,6 +217,7 @@ def test_title_block_and_key_facts_on_page_one(
         assert "KEY FACTS" in first
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ALL_DOCUMENTS, ids="/".join)
 def test_metadata_from_the_content_not_the_clock(
     docs: dict[tuple[str, str], Doc], key: tuple[str, str]
@@ -208,7 +235,7 @@ def test_metadata_from_the_content_not_the_clock(
     assert info["/ModDate"] == stamp
     root = doc.reader.trailer["/Root"]
     assert root["/Lang"] == view.office.language
-    assert f'<html lang="{view.office.language}"' in doc.pdf.html
+    assert f'<html lang="{view.office.language}"' in doc.html
 
 
 def _struct_types(node: Any, found: list[str], depth: int = 0) -> None:
@@ -226,6 +253,7 @@ def _struct_types(node: Any, found: list[str], depth: int = 0) -> None:
             _struct_types(kid, found, depth + 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ALL_DOCUMENTS, ids="/".join)
 def test_tagged_with_headings_in_order_and_outline(
     docs: dict[tuple[str, str], Doc], key: tuple[str, str]
@@ -252,6 +280,7 @@ def test_tagged_with_headings_in_order_and_outline(
         assert children[-1].title == "Sources"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ALL_DOCUMENTS, ids="/".join)
 def test_only_source_fonts_all_embedded(docs: dict[tuple[str, str], Doc], key: tuple[str, str]) -> None:
     names = set()
@@ -267,6 +296,7 @@ def test_only_source_fonts_all_embedded(docs: dict[tuple[str, str], Doc], key: t
     assert any("Serif" in name for name in names) and any("Sans" in name for name in names)
 
 
+@pytest.mark.slow
 def test_pdffonts_reports_every_font_embedded(docs: dict[tuple[str, str], Doc], tmp_path: Path) -> None:
     if shutil.which("pdffonts") is None:
         pytest.skip("pdffonts (poppler-utils) is not installed")
@@ -280,6 +310,7 @@ def test_pdffonts_reports_every_font_embedded(docs: dict[tuple[str, str], Doc], 
         assert row[-5] == "yes", f"not embedded: {row}"  # columns: ... emb sub uni object ID
 
 
+@pytest.mark.slow
 def test_pdftotext_reads_banner_and_folio_on_each_page(
     docs: dict[tuple[str, str], Doc], tmp_path: Path
 ) -> None:
@@ -300,6 +331,7 @@ def test_pdftotext_reads_banner_and_folio_on_each_page(
         assert f"Page {number} of {doc.pdf.pages}" in text
 
 
+@pytest.mark.slow
 def test_pdftoppm_draws_page_one(docs: dict[tuple[str, str], Doc], tmp_path: Path) -> None:
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed")
@@ -318,24 +350,27 @@ def test_pdftoppm_draws_page_one(docs: dict[tuple[str, str], Doc], tmp_path: Pat
 # --- what each audience may see --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_public_carries_no_internal_or_restricted_text(docs: dict[tuple[str, str], Doc]) -> None:
     for key in (("alpha-pact", "public"), ("gamma-accord", "public")):
         doc = docs[key]
         for canary in CANARIES:
             assert canary not in doc.text
-            assert canary not in doc.pdf.html
+            assert canary not in doc.html
         assert doc.view.banner == "public"
         assert "PUBLIC" in doc.pages_text[0]
         assert "RESTRICTED" not in doc.text and "INTERNAL" not in doc.text
 
 
+@pytest.mark.slow
 def test_staff_sees_internal_but_not_restricted(docs: dict[tuple[str, str], Doc]) -> None:
     doc = docs[("gamma-accord", "staff")]
     assert "GAMMA-INTERNAL-CANARY" in doc.text
-    assert "GAMMA-RESTRICTED-CANARY" not in doc.text and "GAMMA-RESTRICTED-CANARY" not in doc.pdf.html
+    assert "GAMMA-RESTRICTED-CANARY" not in doc.text and "GAMMA-RESTRICTED-CANARY" not in doc.html
     assert doc.view.banner == "internal"
 
 
+@pytest.mark.slow
 def test_portion_marks_and_verification_only_in_analyst(docs: dict[tuple[str, str], Doc]) -> None:
     for key, doc in docs.items():
         analyst = key[1] == "analyst"
@@ -351,6 +386,7 @@ def test_portion_marks_and_verification_only_in_analyst(docs: dict[tuple[str, st
     assert "Most of the record comes from one ministry's published chronology." in " ".join(gamma.split())
 
 
+@pytest.mark.slow
 def test_numbered_citations_link_to_sources_and_urls_are_live(docs: dict[tuple[str, str], Doc]) -> None:
     doc = docs[("gamma-accord", "analyst")]
     assert "[1] Texto del Acuerdo de Defensa del Cono Sur" in " ".join(doc.text.split())
@@ -366,9 +402,10 @@ def test_numbered_citations_link_to_sources_and_urls_are_live(docs: dict[tuple[s
     assert "https://example.org/gamma/tratado" in uris
     assert "https://example.org/gamma/cronologia?lang=pt&ano=2026" in uris
     assert internal >= 5  # [n] citations jump to the sources list
-    assert 'href="#source-2"' in doc.pdf.html and 'id="source-2"' in doc.pdf.html
+    assert 'href="#source-2"' in doc.html and 'id="source-2"' in doc.html
 
 
+@pytest.mark.slow
 def test_spanish_and_portuguese_diacritics(docs: dict[tuple[str, str], Doc]) -> None:
     from fontTools.ttLib import TTFont
 
@@ -385,9 +422,10 @@ def test_spanish_and_portuguese_diacritics(docs: dict[tuple[str, str], Doc]) -> 
         "São Paulo",
     ):
         assert word in text
-    assert '<span lang="es">' in docs[("gamma-accord", "analyst")].pdf.html
+    assert '<span lang="es">' in docs[("gamma-accord", "analyst")].html
 
 
+@pytest.mark.slow
 def test_executive_fits_one_page_with_its_three_parts(docs: dict[tuple[str, str], Doc]) -> None:
     doc = docs[("gamma-accord", "executive")]
     assert doc.pdf.pages == 1
@@ -395,6 +433,7 @@ def test_executive_fits_one_page_with_its_three_parts(docs: dict[tuple[str, str]
     assert "Bottom line up front" in text and "Recommended action" in text and "KEY FACTS" in text
 
 
+@pytest.mark.slow
 def test_deterministic_across_writers_renders_and_clocks(
     docs: dict[tuple[str, str], Doc], corpora: dict[str, Corpus], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -402,18 +441,20 @@ def test_deterministic_across_writers_renders_and_clocks(
     view = view_of(corpora, "alpha-pact", "analyst")
     monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # 2033: fontTools would stamp this
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    again = PdfWriter(TemplateSet(TEMPLATES)).render(view).data
+    again = PdfWriter(TemplateSet(TEMPLATES)).render(view, names(view)).data
     assert again == first
 
 
+@pytest.mark.slow
 def test_deterministic_in_another_process(docs: dict[tuple[str, str], Doc], tmp_path: Path) -> None:
     script = (
         "import sys; from datetime import date; from pathlib import Path\n"
         "from atalaya.model import load_corpus\nfrom atalaya.select import make_view\n"
-        "from atalaya.render import TemplateSet\nfrom atalaya.write_pdf import PdfWriter\n"
+        "from atalaya.render import TemplateSet\nfrom atalaya.formats.pdf.writer import PdfWriter\n"
         f"corpus = load_corpus(Path({str(LONG)!r}), today=date(2026, 11, 20))\n"
         "view = make_view(corpus, corpus.instruments['gamma-accord'], 'public')\n"
-        f"data = PdfWriter(TemplateSet(Path({str(TEMPLATES)!r}))).render(view).data\n"
+        "names = ['briefing/public.html.j2', 'briefing/base.html.j2']\n"
+        f"data = PdfWriter(TemplateSet(Path({str(TEMPLATES)!r}))).render(view, names).data\n"
         "Path(sys.argv[1]).write_bytes(data)\n"
     )
     out = tmp_path / "again.pdf"
@@ -428,20 +469,27 @@ def test_deterministic_in_another_process(docs: dict[tuple[str, str], Doc], tmp_
 # --- paper, variants, options ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_letter_paper_and_pdf_a_3b(corpora: dict[str, Corpus]) -> None:
     view = view_of(corpora, "beta-forum", "staff")
-    letter = PdfReader(io.BytesIO(PdfWriter(TemplateSet(TEMPLATES), paper="Letter").render(view).data))
+    letter = PdfReader(
+        io.BytesIO(PdfWriter(TemplateSet(TEMPLATES), paper="Letter").render(view, names(view)).data)
+    )
     box = letter.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
     archiver = PdfWriter(TemplateSet(TEMPLATES), pdf_variant="pdf/a-3b")
-    archival = archiver.render(view)
-    assert archiver.render(view).data == archival.data
+    archival = archiver.render(view, names(view))
+    assert archiver.render(view, names(view)).data == archival.data
     reader = PdfReader(io.BytesIO(archival.data))
     root = reader.trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
     assert "/OutputIntents" in root and "/StructTreeRoot" in root
-    a4 = PdfReader(io.BytesIO(PdfWriter(TemplateSet(TEMPLATES)).render(view).data)).pages[0].mediabox
+    a4 = (
+        PdfReader(io.BytesIO(PdfWriter(TemplateSet(TEMPLATES)).render(view, names(view)).data))
+        .pages[0]
+        .mediabox
+    )
     assert (round(float(a4.width)), round(float(a4.height))) == (595, 842)
 
 
@@ -482,11 +530,12 @@ def _with_recommendations(view: View, count: int) -> View:
     return dataclasses.replace(view, recommendations=view.recommendations + extra)
 
 
+@pytest.mark.slow
 def test_overflowing_executive_is_tightened_to_fit(corpora: dict[str, Corpus], writer: PdfWriter) -> None:
     view = view_of(corpora, "gamma-accord", "executive")
-    assert writer.layout(view).fit == 0
+    assert writer.layout(view, names(view)).fit == 0
     for count in range(2, 60, 2):
-        laid_out = writer.layout(_with_recommendations(view, count))
+        laid_out = writer.layout(_with_recommendations(view, count), names(view))
         if laid_out.fit > 0:
             assert len(laid_out.document.pages) == 1
             assert f'class="fit-{laid_out.fit}"' in laid_out.html
@@ -494,11 +543,12 @@ def test_overflowing_executive_is_tightened_to_fit(corpora: dict[str, Corpus], w
     pytest.fail("the executive never needed a tighter setting")
 
 
+@pytest.mark.slow
 def test_briefing_over_budget_at_tightest_setting_is_returned_for_the_caller_to_refuse(
     corpora: dict[str, Corpus], writer: PdfWriter
 ) -> None:
     view = _with_recommendations(view_of(corpora, "gamma-accord", "executive"), 80)
-    laid_out = writer.layout(view)
+    laid_out = writer.layout(view, names(view))
     assert laid_out.fit == FIT_LEVELS - 1
     assert len(laid_out.document.pages) > view.audience.page_budget == 1
     assert f'class="fit-{FIT_LEVELS - 1}"' in laid_out.html
@@ -561,6 +611,7 @@ def _hostile_templates(tmp_path: Path, head: str = "", body: str = "", css: str 
     return TemplateSet(root)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("markup", HOSTILE_HTML)
 def test_hostile_template_cannot_fetch(
     markup: str, tmp_path: Path, listener: socket.socket, corpora: dict[str, Corpus]
@@ -570,7 +621,8 @@ def test_hostile_template_cannot_fetch(
     in_head = markup.startswith(("<style", "<link"))
     templates = _hostile_templates(tmp_path, head=markup if in_head else "", body="" if in_head else markup)
     with pytest.raises(BuildError, match="refused to load") as caught:
-        PdfWriter(templates).render(view_of(corpora, "beta-forum", "staff"))
+        view = view_of(corpora, "beta-forum", "staff")
+        PdfWriter(templates).render(view, names(view))
     message = caught.value.diagnostics[0].format()
     assert message.startswith(f"{templates.root}:0:0: refused to load ")
     assert "Traceback" not in message
@@ -594,6 +646,7 @@ def test_hostile_stylesheet_cannot_fetch(css: str, tmp_path: Path, listener: soc
     assert connections(listener) == 0
 
 
+@pytest.mark.slow
 def test_markup_in_content_is_text_and_never_fetched(
     good_tree: Path, listener: socket.socket, writer: PdfWriter
 ) -> None:
@@ -609,23 +662,106 @@ def test_markup_in_content_is_text_and_never_fetched(
     path.write_text(text, encoding="utf-8")
     corpus = load_corpus(good_tree, today=TODAY)
     view = make_view(corpus, corpus.instruments["alpha-pact"], "public")
-    pdf = writer.render(view)
+    pdf = writer.render(view, names(view))
+    html = html_of(pdf)
     shown = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert f'<b>bold</b> <img src="http://127.0.0.1:{port}/x.png"> & <script>alert(1)</script>' in shown
-    assert "&lt;b&gt;bold&lt;/b&gt; &lt;img src=&#34;http://127.0.0.1" in pdf.html
-    assert "<b>" not in pdf.html and "<script>" not in pdf.html
-    assert f'href="http://127.0.0.1:{port}/source"' in pdf.html  # a live link, never fetched
+    assert "&lt;b&gt;bold&lt;/b&gt; &lt;img src=&#34;http://127.0.0.1" in html
+    assert "<b>" not in html and "<script>" not in html
+    assert f'href="http://127.0.0.1:{port}/source"' in html  # a live link, never fetched
     assert pdf.warnings == ()
     assert connections(listener) == 0
 
 
+@pytest.mark.slow
 def test_weasyprint_warnings_are_captured_and_returned(tmp_path: Path, corpora: dict[str, Corpus]) -> None:
     templates = _hostile_templates(
         tmp_path, body="<p style=\"colr: red; font-family: 'Source Sans Pro'; font-style: italic\">odd</p>"
     )
-    pdf = PdfWriter(templates).render(view_of(corpora, "beta-forum", "staff"))
-    assert any("colr: red" in w and "unknown property" in w for w in pdf.warnings), pdf.warnings
-    assert any("Source Sans Pro 400 oblique is not declared" in w for w in pdf.warnings), pdf.warnings
+    view = view_of(corpora, "beta-forum", "staff")
+    pdf = PdfWriter(templates).render(view, names(view))
+    found = messages(pdf)
+    assert any("colr: red" in w and "unknown property" in w for w in found), found
+    assert any("Source Sans Pro 400 oblique is not declared" in w for w in found), found
+    categories = {w.message: w.category for w in pdf.warnings}
+    assert {categories[w] for w in found if "colr: red" in w} == {WEASYPRINT}
+    assert {categories[w] for w in found if "is not declared" in w} == {FONT}
+    assert {(w.path, w.severity) for w in pdf.warnings} == {("", Severity.WARNING)}  # the engine locates them
+
+
+# --- the format and its theme ----------------------------------------------------------------------
+
+
+def test_pdf_format_is_declared_without_loading_weasyprint() -> None:
+    script = (
+        "import sys\nfrom atalaya import formats\npdf = formats.get('pdf')\n"
+        "assert (pdf.suffix, pdf.template_folder, pdf.side_suffixes) == ('.pdf', 'briefing', ('.html',))\n"
+        "assert not [m for m in sys.modules if m.startswith(('weasyprint', 'fontTools'))]\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, timeout=120)
+
+
+@pytest.mark.slow
+def test_writer_made_through_the_registry_keeps_the_html(corpora: dict[str, Corpus]) -> None:
+    writer = formats.get("pdf").make_writer(TemplateSet(TEMPLATES), Options(paper="Letter"))
+    view = view_of(corpora, "delta-minimal", "analyst")
+    pdf = writer.render(view, names(view))
+    assert isinstance(pdf, Rendered) and pdf.pages == len(PdfReader(io.BytesIO(pdf.data)).pages)
+    assert set(pdf.side_files) == {".html"}
+    assert "@page { size: letter; }" in html_of(pdf)
+
+
+def test_stylesheet_takes_every_colour_face_and_size_from_the_theme() -> None:
+    css = (TEMPLATES / "briefing" / "briefing.css").read_text(encoding="utf-8")
+    rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    assert not re.findall(r"#[0-9a-fA-F]{3,8}\b|\brgba?\(", rules)
+    assert "Source" not in rules and not re.search(r"font-family:(?!\s*var\()", rules)
+    assert ":root" not in rules  # the variables are the theme's, put before the sheet by the writer
+    theme = load_theme(TEMPLATES)
+    defined = set(re.findall(r"(--[a-z0-9-]+):", theme.css_variables()))
+    used = set(re.findall(r"var\((--[a-z0-9-]+)\)", rules))
+    assert used <= defined, used - defined
+    sizes = {f"--size-{name}" for name in ("body", "lead", "h1", "h2", "banner", "table", "small")}
+    assert {"--accent", "--ink", "--face-serif", "--face-sans", *sizes} <= used
+    for value in ("19pt", "11.5pt", "10pt;"):  # the theme's sizes are never written out again
+        assert f"font-size: {value}" not in rules.split(".fit-1")[0]
+
+
+def _themed_templates(tmp_path: Path, old: str, new: str) -> TemplateSet:
+    root = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, root)
+    theme = root / "theme.toml"
+    text = theme.read_text(encoding="utf-8")
+    assert old in text
+    theme.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return TemplateSet(root)
+
+
+@pytest.mark.slow
+def test_theme_colour_reaches_the_pdf(
+    tmp_path: Path, corpora: dict[str, Corpus], docs: dict[tuple[str, str], Doc]
+) -> None:
+    templates = _themed_templates(tmp_path, 'accent = "#1f3a5f"', 'accent = "#ff0000"')
+    view = view_of(corpora, "delta-minimal", "analyst")
+    pdf = PdfWriter(templates).render(view, names(view))
+    assert "--accent: #ff0000;" in html_of(pdf) and "#1f3a5f" not in html_of(pdf)
+    assert pdf.warnings == ()
+    before = docs[("delta-minimal", "analyst")]
+    assert pdf.data != before.pdf.data
+    again = PdfReader(io.BytesIO(pdf.data))
+    assert [page.extract_text() for page in again.pages] == before.pages_text
+    drawn = b"".join(page.get_contents().get_data() for page in again.pages)
+    assert b"1 0 0 rg" in drawn  # the title and headings in the new accent
+
+
+def test_theme_face_the_pdf_cannot_embed_is_a_template_error(tmp_path: Path) -> None:
+    templates = _themed_templates(tmp_path, 'name = "Source Sans Pro"', 'name = "Comic Sans MS"')
+    with pytest.raises(TemplateError) as caught:
+        PdfWriter(templates)
+    assert caught.value.diagnostics[0].format() == (
+        f"{templates.root / 'theme.toml'}:0:0: the PDF embeds only Source Sans Pro and Source Serif Pro; "
+        "the theme names sans = 'Comic Sans MS'"
+    )
 
 
 # --- the timeline figure ---------------------------------------------------------------------------
@@ -666,6 +802,7 @@ def test_timeline_labels_never_collide_and_partial_dates_sit_mid_period(corpora:
     assert position(PartialDate(1986, 3, 14)) < position(PartialDate(1986, 3, 15))
 
 
+@pytest.mark.slow
 def test_timeline_svg_one_event_and_none(
     corpora: dict[str, Corpus], docs: dict[tuple[str, str], Doc]
 ) -> None:

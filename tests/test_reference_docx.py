@@ -646,7 +646,7 @@ CHART = (
 
 
 def test_only_pictures_without_text_survive_in_a_header() -> None:
-    from atalaya.write_docx import _keep_only_pictures
+    from atalaya.formats.docx.reference import keep_only_pictures
 
     xml = (
         f"<w:hdr {_ns()} {_DRAWING_NS}>"
@@ -668,7 +668,7 @@ def test_only_pictures_without_text_survive_in_a_header() -> None:
         "</w:hdr>"
     )
     root = parse_xml(xml)
-    _keep_only_pictures(root, "Header")
+    keep_only_pictures(root, "Header")
     out = etree.tostring(root).decode()
     assert "LEAK" not in out
     paragraphs = root.findall(f"{W}p")

@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from atalaya.formats.pdf.fonts import _cache_folder
+from atalaya.formats.pdf.text import BREAK, LONG_WORD, WORD_PIECE, breakable
 from atalaya.model import MAX_TEXT_CHARS, load_corpus
 from atalaya.render import TemplateSet
 from atalaya.select import make_view
-from atalaya.write_pdf import BREAK, LONG_WORD, WORD_PIECE, _cache_folder, breakable
 from conftest import GOOD, ROOT, TEMPLATES
 
 pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDFs back: pip install pypdf")
@@ -120,6 +121,7 @@ def long_word_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return output / "analyst"
 
 
+@pytest.mark.slow
 def test_a_long_word_in_every_field_builds_and_survives_in_the_pdf(long_word_build: Path) -> None:
     reader = pypdf.PdfReader(long_word_build / "alpha-pact.pdf")
     text = "".join(page.extract_text() for page in reader.pages)
@@ -132,6 +134,7 @@ def test_a_long_word_in_every_field_builds_and_survives_in_the_pdf(long_word_bui
     assert sum(counts) <= len(WORDS) + len(reader.pages) - 1, found
 
 
+@pytest.mark.slow
 def test_a_long_word_reaches_the_memo_whole_and_without_added_breaks(long_word_build: Path) -> None:
     data = (long_word_build / "alpha-pact.docx").read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -144,6 +147,7 @@ def test_a_long_word_reaches_the_memo_whole_and_without_added_breaks(long_word_b
     assert [field for field, word in WORDS.items() if word not in text] == []
 
 
+@pytest.mark.slow
 def test_the_kept_html_holds_the_word_with_break_opportunities_only(long_word_build: Path) -> None:
     html = (long_word_build / "alpha-pact.html").read_text(encoding="utf-8")
     assert BREAK in html
@@ -220,6 +224,7 @@ def output_blobs(path: Path) -> list[tuple[str, bytes]]:
     return blobs
 
 
+@pytest.mark.slow
 def test_no_output_carries_a_path_of_the_build_machine(tmp_path: Path) -> None:
     output = tmp_path / "output"
     done = build("--content", GOOD, "--output", output, "--html", "-j", "1", timeout=600)
@@ -246,4 +251,5 @@ def test_no_output_carries_a_path_of_the_build_machine(tmp_path: Path) -> None:
     ]
     assert found == []
     kept = (output / "analyst" / "alpha-pact.html").read_text(encoding="utf-8")
-    assert 'local("Source Serif Pro")' in kept and 'font-family: "Source Serif Pro", serif' in kept
+    assert 'local("Source Serif Pro")' in kept and '--face-serif: "Source Serif Pro", serif;' in kept
+    assert "font-family: var(--face-serif);" in kept  # the faces named, as the theme defines them

@@ -47,12 +47,20 @@ class Writer(Protocol):
 @dataclass(frozen=True)
 class Format:
     name: str
+    """The `--format` value and the manifest's `format` (`pdf`)."""
     suffix: str
+    """The suffix of its documents (`.pdf`): `plan.Target.path` puts it after the stem and edition."""
     template_folder: str
+    """The folder under templates/ holding its templates (`briefing`); the other folders are shared."""
     cost: int
+    """Relative time to render one document (a DOCX memo is 1): slow formats are scheduled first."""
     make_writer: Callable[[TemplateSet, Options], Writer]
     side_suffixes: tuple[str, ...] = ()
     """Suffixes of the side files this format can keep (`--html`: `.html` for the PDF)."""
+    template_suffix: str = ""
+    """How its template files end (`.html.j2`): a product's templates are `<folder>/<name><suffix>`."""
+    option_names: tuple[str, ...] | None = None
+    """The `plan.Options` fields its bytes depend on, and so its input hashes (None: all of them)."""
 
 
 _REGISTRY: dict[str, Format] = {}
@@ -61,6 +69,8 @@ _REGISTRY: dict[str, Format] = {}
 def register(fmt: Format) -> Format:
     if fmt.name in _REGISTRY:
         raise ValueError(f"format '{fmt.name}' is registered twice")
+    if not fmt.template_suffix:
+        raise ValueError(f"format '{fmt.name}' declares no template_suffix")
     _REGISTRY[fmt.name] = fmt
     return fmt
 
@@ -71,14 +81,15 @@ def get(name: str) -> Format:
 
 
 def names() -> tuple[str, ...]:
-    """The registered formats' names, in registration order (the order documents are listed in)."""
-    _load_builtins()
-    return tuple(_REGISTRY)
+    """The registered formats' names in the order documents are listed in: the built-in ones in `BUILTIN`
+    order, then any other in registration order (whichever module happened to be imported first)."""
+    return tuple(fmt.name for fmt in all_formats())
 
 
 def all_formats() -> tuple[Format, ...]:
     _load_builtins()
-    return tuple(_REGISTRY.values())
+    rank = {name: position for position, name in enumerate(BUILTIN)}
+    return tuple(sorted(_REGISTRY.values(), key=lambda fmt: rank.get(fmt.name, len(rank))))
 
 
 BUILTIN = ("pdf", "docx")

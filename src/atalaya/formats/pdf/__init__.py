@@ -1,36 +1,27 @@
-"""The PDF briefing format: declared here (cheap); WeasyPrint loads only when a writer is made."""
+"""The PDF briefing format: declared here (cheap); WeasyPrint loads only when a writer is made.
+
+`fonts` prepares the font faces, `text` makes long runs of text breakable, `writer` lays a view out and
+writes the PDF (with its standalone HTML as the `.html` side file).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ...errors import Diagnostic, Severity
-from .. import Format, Rendered, register
+from .. import Format, register
 
 if TYPE_CHECKING:
     from ...plan import Options
     from ...render import TemplateSet
+    from .writer import PdfWriter
 
 
-class _PdfAdapter:
-    def __init__(self, templates: TemplateSet, options: Options) -> None:
-        from ...write_pdf import PdfWriter
+def _make_writer(templates: TemplateSet, options: Options) -> PdfWriter:
+    from .writer import PdfWriter
 
-        self.writer = PdfWriter(templates, paper=options.paper or "A4", pdf_variant=options.pdf_variant)
-
-    def render(self, view: Any, template_names: Sequence[str]) -> Rendered:
-        pdf = self.writer.render(view)
-        return Rendered(
-            data=pdf.data,
-            pages=pdf.pages,
-            side_files={".html": pdf.html.encode("utf-8")},
-            warnings=tuple(Diagnostic("", 0, 0, message, Severity.WARNING) for message in pdf.warnings),
-        )
-
-
-def _make_writer(templates: TemplateSet, options: Options) -> _PdfAdapter:
-    return _PdfAdapter(templates, options)
+    return PdfWriter(
+        templates, paper=options.paper or "A4", pdf_variant=options.pdf_variant, folder=PDF.template_folder
+    )
 
 
 PDF = register(
@@ -41,5 +32,7 @@ PDF = register(
         cost=4,
         make_writer=_make_writer,
         side_suffixes=(".html",),
+        template_suffix=".html.j2",
+        option_names=("paper", "pdf_variant"),
     )
 )
