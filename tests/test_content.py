@@ -256,13 +256,15 @@ def test_warnings_are_located_and_strict_turns_them_into_errors(good_tree: Path)
     path.write_text(text, encoding="utf-8")
     corpus = load_corpus(good_tree, today=date(2026, 11, 20))
     shown = [w.format().replace(str(good_tree) + "/", "") for w in corpus.warnings]
-    assert shown == ["instruments/beta-forum.yaml:10:10: warning: no sources: every file needs at least one"]
+    assert shown == [
+        "instruments/beta-forum.yaml:10:10: warning: no sources: every file needs at least one [content.sources]"
+    ]
     result = run_cli("check", "--content", good_tree)
     assert result.code == 0, result.stderr
     assert "warning: no sources" in result.stderr
     strict = run_cli("check", "--strict", "--content", good_tree)
     assert strict.code == 1
-    assert "no sources: every file needs at least one (--strict)" in strict.stderr
+    assert "no sources: every file needs at least one [content.sources] (--strict)" in strict.stderr
 
 
 def test_stale_content_warns_at_the_as_of_line(good_tree: Path) -> None:
@@ -272,7 +274,8 @@ def test_stale_content_warns_at_the_as_of_line(good_tree: Path) -> None:
     age = (today - date(2026, 10, 1)).days
     # alpha-pact (as_of 2026-11-01) is still inside the fixture office's 3650-day limit; beta-forum is not
     assert shown == [
-        f"instruments/beta-forum.yaml:12:8: warning: not reviewed for {age} days (as_of 2026-10-01; limit 3650)"
+        f"instruments/beta-forum.yaml:12:8: warning: not reviewed for {age} days (as_of 2026-10-01; limit 3650) "
+        "[content.stale]"
     ]
 
 
@@ -295,7 +298,8 @@ def test_the_bad_tree_reports_every_error_of_every_file_together() -> None:
         "tests/fixtures/bad/instruments/gamma-board.yaml:16:12: timeline[0].date 2027-01-01 is after as_of 2026-02-01",
         "tests/fixtures/bad/instruments/gamma-board.yaml:17:11: related[0]: unknown instrument 'alpha-pakt'",
         "tests/fixtures/bad/instruments/gamma-board.yaml:17:23: an instrument cannot be related to itself",
-        "tests/fixtures/bad/instruments/gamma-board.yaml:18:10: warning: no sources: every file needs at least one",
+        "tests/fixtures/bad/instruments/gamma-board.yaml:18:10: warning: no sources: every file needs at least one "
+        "[content.sources]",
         "content: 11 errors, 1 warning",
     ]
 

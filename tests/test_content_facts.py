@@ -334,19 +334,19 @@ def test_recommendations_never_show_a_verification_status(good_tree: Path) -> No
             "{date: 2001-02, text: Chile withdraws.}",
             "{date: 2001-02, text: Chile withdraws; a review conference is scheduled.}",
             f"{ALPHA}:36:27: warning: timeline[1].text is worded as future ('scheduled') but is dated 2001-02, "
-            "before as_of 2026-11-01: say what happened",
+            "before as_of 2026-11-01: say what happened [content.future-wording]",
         ),
         (
             "{text: Annual tabletop exercise on border incidents., kind: exercise}",
             "{text: The 2025 tabletop exercise will be held in Santiago., kind: exercise}",
             f"{ALPHA}:25:12: warning: activities[0] mentions 2025, before as_of 2026-11-01, but is worded as "
-            "future ('will'): say what happened",
+            "future ('will'): say what happened [content.future-wording]",
         ),
         (
             "status: {state: active, since: 1991}",
             "status: {state: active, since: 1991, note: The 2019 summit is to be held in Lima.}",
             f"{ALPHA}:9:44: warning: status.note mentions 2019, before as_of 2026-11-01, but is worded as "
-            "future ('is to be'): say what happened",
+            "future ('is to be'): say what happened [content.future-wording]",
         ),
     ],
     ids=["timeline", "activity", "status-note"],

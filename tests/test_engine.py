@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -121,28 +122,33 @@ def test_noop_rebuild_writes_nothing_and_imports_no_renderer(reference: Path, tm
     assert {p: p.stat().st_mtime_ns for p in output.rglob("*")} == before
 
 
-def test_one_edit_rebuilds_that_instruments_documents_and_those_naming_it(
-    reference: Path, tmp_path: Path
-) -> None:
+def test_an_edit_rebuilds_the_documents_whose_view_it_changes(reference: Path, tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(GOOD, content)
     output = tmp_path / "output"
     shutil.copytree(reference, output)
+
+    def rebuilt_after(path: Path, old: str, new: str) -> list[str]:
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        log = build(content, output, "-j", "2")
+        return sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
+
     beta = content / "instruments" / "beta-forum.yaml"
-    beta.write_text(
-        beta.read_text(encoding="utf-8").replace("has not met since 2018", "last met in 2018"),
-        encoding="utf-8",
-    )
-    log = build(content, output, "-j", "2")
-    rebuilt = sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
-    assert rebuilt == [t for t in ALL_TARGETS if "beta-forum" in t]
-    # renaming beta-forum changes what alpha-pact shows under "related": both are rebuilt
-    beta.write_text(
-        beta.read_text(encoding="utf-8").replace("name: Beta Forum", "name: Beta Dialogue"), encoding="utf-8"
-    )
-    log = build(content, output, "-j", "2")
-    rebuilt = sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
-    assert rebuilt == ALL_TARGETS
+    assert rebuilt_after(beta, "has not met since 2018", "last met in 2018") == [
+        t for t in ALL_TARGETS if "beta-forum" in t
+    ]
+    # renaming beta-forum changes what the analyst's alpha-pact documents show under "related" (the only
+    # audience cleared for beta-forum that shows related instruments)
+    assert rebuilt_after(beta, "name: Beta Forum", "name: Beta Dialogue") == [
+        t for t in ALL_TARGETS if "beta-forum" in t or t.startswith("analyst/alpha-pact.")
+    ]
+    # an internal item of a public file: the public's documents do not show it, so are not rebuilt
+    alpha = content / "instruments" / "alpha-pact.yaml"
+    assert rebuilt_after(alpha, "ALPHA-INTERNAL-CANARY consultations", "Talks") == [
+        t for t in ALL_TARGETS if "alpha-pact" in t and not t.startswith("public/")
+    ]
 
 
 def test_same_inputs_give_identical_bytes_across_runs_clocks_time_zones_and_workers(
@@ -192,7 +198,10 @@ def test_content_errors_leave_the_last_good_build_untouched(reference: Path, tmp
     )
     result = run_cli("build", "--content", content, "--output", output, "--force")
     assert result.code == 1
-    assert result.stderr.startswith(f"{alpha}:5:7: ") or "alpha-pact.yaml:" in result.stderr.splitlines()[0]
+    assert result.stderr.splitlines() == [
+        f"{alpha}:6:8: while parsing a flow sequence (opened at line 5, column 7): did not find expected ',' or ']'",
+        "content: 1 error",
+    ]
     assert snapshot(output) == before
 
 
@@ -352,3 +361,23 @@ def test_an_unwritable_output_is_a_located_error_not_a_traceback(tmp_path: Path)
     assert result.code == 1
     assert "Traceback" not in result.stderr
     assert f"{output}/public/alpha-pact.docx:0:0: cannot write: " in result.stderr
+
+
+def test_render_warnings_carry_their_formats_category_and_fail_under_strict(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    with (templates / "briefing" / "briefing.css").open("a", encoding="utf-8") as css:
+        css.write("\np { colr: red; }\n")
+    one = ("--content", GOOD, "--templates", templates, "--audience", "public", "--format", "pdf")
+    done = run_cli("build", *one, "--output", tmp_path / "out")
+    assert done.code == 0, done.stderr
+    # located at the instrument's file; the category is the writer's, else its format's (`render.pdf`)
+    [line] = [line for line in done.stderr.splitlines() if "colr" in line]
+    alpha = (GOOD / "instruments" / "alpha-pact.yaml").relative_to(ROOT)
+    assert line.startswith(f"{alpha}:1:1: warning: Ignored `colr: red` at ")
+    assert re.search(r" \(building public/alpha-pact\.pdf\) \[render\.[a-z-]+\]$", line), line
+    strict = run_cli("build", *one, "--output", tmp_path / "strict", "--strict")
+    assert strict.code == 1
+    [line] = [line for line in strict.stderr.splitlines() if "colr" in line]
+    assert re.search(r" \(building public/alpha-pact\.pdf\) \[render\.[a-z-]+\] \(--strict\)$", line), line
+    assert not (tmp_path / "strict" / "public" / "alpha-pact.pdf").exists()

@@ -36,12 +36,13 @@ ABOVE_PUBLIC = re.compile(r"ZZ[A-Z]{3}(INT|RES)ZZ")
 
 def index_pages(content: Path, output: Path) -> dict[str, str]:
     """The index pages the engine writes after a full build of `content` into `output`."""
+    from atalaya.manifest import MANIFEST_NAME
     from atalaya.model import load_corpus
-    from atalaya.plan import MANIFEST_NAME, Manifest
+    from atalaya.output import read_manifest
     from atalaya.publish import index_pages
     from atalaya.render import TemplateSet
 
-    manifest = Manifest.read_strict(output / MANIFEST_NAME)
+    manifest = read_manifest(output / MANIFEST_NAME)
     return index_pages(load_corpus(content), manifest, TemplateSet(TEMPLATES))
 
 
@@ -87,6 +88,7 @@ def targets_of(output: Path, audience: str) -> list[str]:
 # --- the index pages ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_top_index_shows_nothing_above_public(built: Path) -> None:
     text = (built / "index.html").read_text(encoding="utf-8")
     page = parse(built / "index.html")
@@ -112,6 +114,7 @@ def test_top_index_shows_nothing_above_public(built: Path) -> None:
         assert labels[f"{name}/index.html"] == name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("audience", list(AUDIENCES))
 def test_each_audience_index_carries_its_banner_marking_and_only_its_documents(
     built: Path, audience: str
@@ -160,6 +163,7 @@ def test_a_full_build_writes_every_index_page(tmp_path: Path) -> None:
     assert 'href="canary-secret.pdf"' in (output / "staff" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_public_index_lists_no_internal_instrument(built: Path) -> None:
     text = (built / "public" / "index.html").read_text(encoding="utf-8")
     assert not ABOVE_PUBLIC.search(text)
@@ -167,6 +171,7 @@ def test_public_index_lists_no_internal_instrument(built: Path) -> None:
     assert "Canary Public Board" in text and "Canary Mixed Accord (CMA)" in text
 
 
+@pytest.mark.slow
 def test_staff_index_lists_the_internal_instrument_under_its_internal_banner(built: Path) -> None:
     text = (built / "staff" / "index.html").read_text(encoding="utf-8")
     assert INTERNAL_NAME in text and 'href="canary-secret.docx"' in text
@@ -181,6 +186,7 @@ def summary(output: Path, *args: str | Path, content: Path = CANARY) -> tuple[in
     return done.code, done.stdout, done.stderr
 
 
+@pytest.mark.slow
 def test_summary_defaults_to_the_lowest_clearance_and_shows_only_what_it_may_see(
     built: Path, tmp_path: Path
 ) -> None:
@@ -197,7 +203,7 @@ def test_summary_defaults_to_the_lowest_clearance_and_shows_only_what_it_may_see
     for audience, instrument in (("staff", "gone-staff"), ("public", INTERNAL_FILE), ("public", "gone")):
         name = f"{audience}/{instrument}.docx"
         data["targets"].append(
-            {**template, "target": name, "path": name, "audience": audience, "instrument": instrument}
+            {**template, "target": name, "path": name, "audience": audience, "subject": instrument}
         )
     previous.write_text(json.dumps(data), encoding="utf-8")
 
@@ -220,6 +226,7 @@ def test_summary_defaults_to_the_lowest_clearance_and_shows_only_what_it_may_see
     assert "canary-secret.yaml" not in overdue
 
 
+@pytest.mark.slow
 def test_summary_of_a_named_audience_shows_its_documents_under_its_banner(built: Path) -> None:
     code, out, err = summary(built, "--audience", "staff")
     assert code == 0, err
@@ -230,12 +237,14 @@ def test_summary_of_a_named_audience_shows_its_documents_under_its_banner(built:
     assert "RESTRICTED" not in out and "ANALYST FILE" not in out
 
 
+@pytest.mark.slow
 def test_summary_refuses_an_unknown_audience_with_the_choices(built: Path) -> None:
     code, out, err = summary(built, "--audience", "press")
     assert code == 2 and out == ""
     assert "unknown audience 'press'; choose from: analyst, executive, public, staff" in err
 
 
+@pytest.mark.slow
 def test_summary_reports_a_missing_previous_manifest(built: Path, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "manifest.json"
     code, out, err = summary(built, "--previous", missing)
@@ -260,6 +269,7 @@ def test_markdown_escaping_of_content_text() -> None:
 HOSTILE_NAME = "Alpha | <script>alert(1)</script> [x](http://e) `tick` *b* _i_\nNext line"
 
 
+@pytest.mark.slow
 def test_summary_and_indexes_escape_a_hostile_instrument_name(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(GOOD, content)

@@ -137,7 +137,7 @@ def output(with_html: Path, tmp_path: Path) -> Path:
 
 def test_the_manifest_records_every_file_the_build_wrote(with_html: Path) -> None:
     data = manifest(with_html)
-    assert data["format"] == 2 and str(data["generator"]).startswith("atalaya ")
+    assert data["format"] == 3 and str(data["generator"]).startswith("atalaya ")
     assert sorted(data["files"]) == INDEX
     sides = {e["target"]: sorted(e["side_files"]) for e in data["targets"]}
     assert sides == {t: [t.replace(".pdf", ".html")] if t.endswith(".pdf") else [] for t in TARGETS}
@@ -378,6 +378,18 @@ def test_merge_refuses_paths_outside_the_shard_or_the_output_folder(
     assert list(elsewhere.rglob("*.docx")) == (
         [] if case != "shard-link" else [elsewhere / "public" / "alpha-pact.docx"]
     )
+
+
+def test_merge_refuses_a_shard_written_before_editions(tmp_path: Path) -> None:
+    shard = tmp_path / "shard" / "manifest.json"
+    shard.parent.mkdir()
+    shard.write_text(
+        '{"generator": "atalaya 0.9", "format": 2, "targets": [], "files": {}}', encoding="utf-8"
+    )
+    done = run_cli("merge", shard, "--output", tmp_path / "merged")
+    assert done.code == 1, done.stderr
+    assert f"{shard}:1:1: manifest format 2: rebuild the shard with this version" in done.stderr
+    assert not (tmp_path / "merged").exists()
 
 
 def test_merged_html_shards_equal_a_one_shot_html_build(small: Path, with_html: Path, tmp_path: Path) -> None:

@@ -125,6 +125,7 @@ def test_the_workflows_own_shard_and_merge_commands_give_the_one_shot_manifest(t
     assert "0 new or changed since the previous run" in summary.stdout
 
 
+@pytest.mark.slow
 def test_summary_reports_changes_and_stale_content(tmp_path: Path) -> None:
     output = tmp_path / "output"
     assert run_cli("build", "--content", GOOD, "--output", output, "--format", "docx").code == 0
@@ -170,3 +171,5 @@ def test_ci_run_executes_the_readmes_test_command() -> None:
     assert commands[1] in ci.splitlines()
     assert "build.py" in commands[0]
     assert "pytest" in commands[1]
+    # The default run leaves out the tests that render documents; CI must run them too.
+    assert commands[1].endswith('-m "slow or not slow"')

@@ -17,8 +17,9 @@ from typing import Any
 import click
 
 from . import __version__
+from . import formats as output_formats
 from .errors import AtalayaError, ContentError, Diagnostic, Severity, UsageError
-from .plan import FORMATS, Options, Target, parse_shard
+from .plan import Options, Target, parse_shard
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -181,8 +182,15 @@ def _filters(function: Any) -> Any:
         "--format",
         "formats",
         multiple=True,
-        type=click.Choice(FORMATS),
+        type=click.Choice(output_formats.names()),
         help="Only this format (repeatable).",
+    )(function)
+    function = click.option(
+        "--language",
+        "languages",
+        multiple=True,
+        metavar="TAG",
+        help="Only this edition, one of office.yaml's languages (repeatable).",
     )(function)
     function = click.option(
         "--instrument", "instruments", multiple=True, metavar="ID", help="Only this instrument (repeatable)."
@@ -231,6 +239,7 @@ def build(
     output: Path = Path("output"),
     audiences: tuple[str, ...] = (),
     instruments: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
     formats: tuple[str, ...] = (),
     shard: tuple[int, int] | None = None,
     jobs: int = 0,
@@ -251,7 +260,8 @@ def build(
         templates=templates,
         output=output,
         audiences=audiences,
-        instruments=instruments,
+        subjects=instruments,
+        languages=languages,
         formats=formats,
         jobs=jobs,
         force=force,
@@ -303,9 +313,7 @@ def check(content: Path, templates: Path | None, strict: bool, quiet: bool) -> N
     def action() -> int:
         corpus = load_corpus(content)
         if strict and corpus.warnings:
-            raise ContentError(
-                [Diagnostic(w.path, w.line, w.col, f"{w.message} (--strict)") for w in corpus.warnings]
-            )
+            raise ContentError([w.strict() for w in corpus.warnings])
         if templates is not None:
             from .engine import check_templates
             from .render import TemplateSet
@@ -331,11 +339,12 @@ def list_command(
     content: Path,
     audiences: tuple[str, ...],
     instruments: tuple[str, ...],
+    languages: tuple[str, ...],
     formats: tuple[str, ...],
     shard: tuple[int, int] | None,
     as_json: bool,
 ) -> None:
-    """Print the targets (audience/id.format) the filters select."""
+    """Print the targets (their paths: audience/id.suffix) the filters select."""
     from .engine import Request, list_targets
 
     def action() -> int:
@@ -344,14 +353,22 @@ def list_command(
             templates=Path("templates"),
             output=Path("output"),
             audiences=audiences,
-            instruments=instruments,
+            subjects=instruments,
+            languages=languages,
             formats=formats,
             shard=shard,
         )
         _, targets = list_targets(request)
         if as_json:
             rows = [
-                {"target": t.name, "instrument": t.instrument, "audience": t.audience, "format": t.format}
+                {
+                    "target": t.path,
+                    "product": t.product.name,
+                    "subject": t.subject,
+                    "audience": t.audience,
+                    "edition": t.edition,
+                    "format": t.format.name,
+                }
                 for t in targets
             ]
             click.echo(json.dumps(rows, indent=2))
@@ -367,7 +384,7 @@ def list_command(
 @output_option
 def clean(output: Path) -> None:
     """Delete the files the output folder's manifest lists, then the folders left empty."""
-    from .engine import clean as run_clean
+    from .maintenance import clean as run_clean
 
     def action() -> int:
         result = run_clean(output)
@@ -386,7 +403,7 @@ def clean(output: Path) -> None:
 @output_option
 def merge(manifests: tuple[Path, ...], output: Path) -> None:
     """Join shard manifests (and their files) into one output folder."""
-    from .engine import merge_manifests
+    from .maintenance import merge_manifests
 
     def action() -> int:
         result = merge_manifests(manifests, output)
@@ -440,7 +457,9 @@ def summary(content: Path, output: Path, previous: Path | None, audience: str | 
     """Print a Markdown summary of one audience's output (for $GITHUB_STEP_SUMMARY)."""
     from .engine import Request, load_checked
     from .errors import BuildError, shown_path
-    from .plan import MANIFEST_NAME, Manifest
+    from .manifest import MANIFEST_NAME, Manifest
+    from .model import STALE
+    from .output import read_manifest
     from .publish import default_audience, job_summary
 
     def action() -> int:
@@ -449,15 +468,16 @@ def summary(content: Path, output: Path, previous: Path | None, audience: str | 
             raise UsageError(
                 f"unknown audience '{audience}'; choose from: {', '.join(sorted(corpus.audiences))}"
             )
-        manifest = Manifest.read_strict(output / MANIFEST_NAME)
+        source = corpus.office.editions[0]
+        manifest = read_manifest(output / MANIFEST_NAME, source_language=source)
         before = Manifest()
         if previous is not None:
             if not previous.is_file():
                 raise BuildError(
                     Diagnostic(shown_path(previous), 0, 0, "previous manifest not found (--previous)")
                 )
-            before = Manifest.read_strict(previous)
-        stale = [w for w in corpus.warnings if "not reviewed" in w.message]
+            before = read_manifest(previous, source_language=source)
+        stale = [w for w in corpus.warnings if w.category == STALE]
         text = job_summary(corpus, manifest, before, stale, audience or default_audience(corpus))
         click.echo(text, nl=False)
         return EXIT_OK

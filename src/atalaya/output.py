@@ -1,11 +1,14 @@
-"""Turn finished document bytes into files under the output folder, atomically and at most once each; and
-remove, safely, the files an earlier build wrote that are no longer produced.
+"""Turn finished document bytes into files under the output folder, atomically and at most once each; read
+back what an earlier build left there (its manifest, its files' hashes); and remove, safely, the files an
+earlier build wrote that are no longer produced.
 
-One `OutputWriter` owns the output folder during a build: each file is written to a temporary file in its
-own folder, flushed to disk and renamed into place, so a build killed at any moment leaves either the old
-file or the new one under the final name, never a truncated one. Removal deletes only a regular file that
-lies exactly at `root/relative` (no symbolic link on the way, nothing outside the folder), then the folders
-that removal emptied.
+One `OutputFolder` owns the output folder during a build, and is the only code that reads or writes in it
+(`merge` reads each shard's folder through one too):
+each file is written to a temporary file in its own folder, flushed to disk and renamed into place, so a
+build killed at any moment leaves either the old file or the new one under the final name, never a
+truncated one. Removal deletes only a regular file that lies exactly at `root/relative` (no symbolic link
+on the way, nothing outside the folder), then the folders that removal emptied. The manifest is written
+last, and only when its text changed.
 """
 
 from __future__ import annotations
@@ -16,15 +19,98 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from .errors import BuildError, Diagnostic
+from .errors import BuildError, Diagnostic, shown_path
+from .manifest import MANIFEST_NAME, Manifest, ManifestProblem
 
 TEMP_PREFIX = ".partial-"
 
 
-class OutputWriter:
+def read_manifest(path: Path, *, what: str = "manifest", source_language: str = "") -> Manifest:
+    """The manifest at `path` (any file: a shard's, a previous run's), or a located error (`path:1:1: ...`)
+    saying why it cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(Diagnostic(shown_path(path), 0, 0, f"{what} not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError(Diagnostic(shown_path(path), 1, 1, f"cannot read the manifest: {exc}")) from None
+    try:
+        return Manifest.parse(text, source_language=source_language)
+    except ManifestProblem as exc:
+        raise BuildError(Diagnostic(shown_path(path), 1, 1, str(exc))) from None
+
+
+def sha256_file(path: Path) -> str | None:
+    """The sha256 of the file at `path`, None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class OutputFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.written: set[Path] = set()
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_NAME
+
+    def previous_manifest(self, source_language: str = "") -> Manifest:
+        """What the last complete build recorded; an absent, unreadable or malformed manifest reads as empty
+        (everything is rebuilt and nothing removed)."""
+        try:
+            return read_manifest(self.manifest_path, source_language=source_language)
+        except BuildError:
+            return Manifest()
+
+    def sha256(self, relative: str) -> str | None:
+        """The sha256 of the file at `relative`, None when there is none (or it cannot be read)."""
+        return sha256_file(self.root / relative)
+
+    def holds(self, relative: str) -> bool:
+        """Whether a file (or a link to one) is at `relative`."""
+        return (self.root / relative).is_file()
+
+    def read(self, relative: str) -> bytes:
+        return (self.root / relative).read_bytes()
+
+    def inside(self, relative: str) -> bool:
+        """Whether `relative`, with every symbolic link followed, lies inside this folder."""
+        try:
+            return (self.root / relative).resolve().is_relative_to(self.root.resolve())
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop on Python 3.11
+            return False
+
+    def is_empty(self) -> bool:
+        """Whether the folder holds nothing (or is absent)."""
+        return not self.root.is_dir() or not any(self.root.iterdir())
+
+    def remove_folder(self) -> bool:
+        """Remove the folder itself if it is empty (never through a symbolic link); say whether it went."""
+        if self.root.is_symlink():
+            return False
+        try:
+            self.root.rmdir()
+        except OSError:  # it still holds files atalaya did not write
+            return False
+        return True
+
+    def write_changed(self, relative: str, data: bytes) -> str:
+        """Write `data` to `relative` unless the file already holds exactly it; return its sha256."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.sha256(relative) != digest:
+            self.write(relative, data)
+        return digest
+
+    def write_manifest(self, manifest: Manifest) -> bool:
+        """Write the manifest (last, after every file it lists) when its text changed; say whether it did."""
+        data = manifest.to_json().encode("utf-8")
+        if self.sha256(MANIFEST_NAME) == hashlib.sha256(data).hexdigest():
+            return False
+        self.write(MANIFEST_NAME, data)
+        return True
 
     def remove_leftovers(self) -> int:
         """Delete temporary files a killed build left behind; return how many there were."""

@@ -1,34 +1,37 @@
-"""Turn a validated corpus and the command line's filters into targets, their input hashes and the manifest.
+"""Turn a validated corpus and the command line's filters into targets and their input hashes.
 
-A target is one instrument x audience x format. Its input hash covers everything its bytes depend on: the
-instrument's file, the shared content files, the names of the instruments it lists as related, the
-templates of its format, the options, the package version and the lock file. A target whose hash and
-output file match the manifest is up to date and is not built again.
+A target is product x subject x audience x edition x format (`Target`); its output path is derived in
+`Target.path` and nowhere else. Every target is planned once (`all_targets`); the filters and shards then
+select from that one list (`Filters.select`), so what a filtered build answers for is known exactly.
+
+A target's input hash covers everything its bytes depend on: the audience view it renders (so an edit an
+audience cannot see changes none of its hashes), the templates of its format and the shared ones, the
+options its format reads, the package and tool versions, the lock file and the target's path. A target
+whose hash and files match the manifest is up to date and is not built again. Nothing here reads the output
+folder or imports a renderer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from importlib import metadata
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
 
 from . import __version__
-from .errors import BuildError, Diagnostic, shown_path
-from .load import shown_value
+from .formats import Format, all_formats
 from .model import Corpus
-from .select import audiences_for
+from .products import Product, all_products
 
-FORMATS = ("pdf", "docx")
-MANIFEST_NAME = "manifest.json"
-# 2 added each target's side_files and the top-level files (index pages); 1 is still read (as having none).
-MANIFEST_FORMAT = 2
-SUPPORTED_MANIFEST_FORMATS = (1, 2)
-# Every manifest's `generator` starts with this: `clean` refuses a folder whose manifest does not.
-GENERATOR = "atalaya"
+# Templates that no document renders (the index pages): left out of every document's input hash.
+INDEX_TEMPLATE = "index.html.j2"
 TOOL_PACKAGES = (
     "weasyprint",
     "pydyf",
@@ -41,238 +44,117 @@ TOOL_PACKAGES = (
     "font-source-serif-pro",
     "font-source-sans-pro",
 )
-# Cost of a target relative to a DOCX memo: schedule the slow ones first so workers finish together.
-COST = {"pdf": 4, "docx": 1}
-
-
-@dataclass(frozen=True, order=True)
-class Target:
-    instrument: str
-    audience: str
-    format: str
-
-    @property
-    def name(self) -> str:
-        """The target's path under the output folder, which is also its name in messages and the manifest."""
-        return f"{self.audience}/{self.instrument}.{self.format}"
-
-    @property
-    def html_name(self) -> str:
-        """Where `--html` keeps a briefing's intermediate HTML: beside its PDF, as `<audience>/<id>.html`."""
-        return f"{self.audience}/{self.instrument}.html"
 
 
 @dataclass(frozen=True)
 class Options:
-    """Build options that change output bytes (so they are part of every input hash)."""
+    """Build options that change output bytes (so they are part of the input hashes of the formats that
+    read them: `Format.option_names`)."""
 
     paper: str = "A4"
     pdf_variant: str | None = None
     reference_docx: Path | None = None
 
 
-@dataclass
-class ManifestEntry:
-    target: str
-    instrument: str
+@dataclass(frozen=True)
+class Target:
+    """One document: a product's document on one subject, for one audience, in one edition and format."""
+
+    product: Product
+    subject: str
     audience: str
-    format: str
-    path: str
-    sha256: str
-    bytes: int
-    pages: int | None
-    input_hash: str
-    # Files written beside the target (the briefing's kept HTML under --html): output-relative path -> sha256.
-    side_files: dict[str, str] = field(default_factory=dict)
+    edition: str
+    """The language of the edition (`en`)."""
+    format: Format
+    source_edition: bool
+    """Whether `edition` is the source language: its path carries no language (`analyst/rio-treaty.pdf`)."""
 
-    def files(self) -> dict[str, str]:
-        """Every file this entry records: its document and its side files, path -> sha256."""
-        return {self.path: self.sha256, **self.side_files}
+    @property
+    def path(self) -> str:
+        """The document's path under the output folder, which is also its name in messages and the manifest:
+        `<audience>/<stem><.edition, except the source's><suffix>` (`analyst/rio-treaty.es.pdf`)."""
+        return self.side_path(self.format.suffix)
 
+    @property
+    def name(self) -> str:
+        return self.path
 
-class ManifestProblem(ValueError):
-    """Why a manifest cannot be trusted (its text, not the file system)."""
+    def side_path(self, suffix: str) -> str:
+        """Where a side file with `suffix` lies: beside the document (`--html`: `analyst/rio-treaty.html`)."""
+        language = "" if self.source_edition else f".{self.edition}"
+        return f"{self.audience}/{self.product.stem(self.subject)}{language}{suffix}"
 
-
-@dataclass
-class Manifest:
-    """What the tool wrote into an output folder: every target's file and side files, and the index pages.
-
-    Stale-file removal and `clean` delete only what a manifest lists, so reading one checks every field:
-    an entry with a missing key, a wrong type or a path that is absolute or climbs out with `..` makes the
-    whole manifest untrusted (`read` gives an empty one: everything is rebuilt and nothing removed).
-    """
-
-    tools: dict[str, str] = field(default_factory=dict)
-    entries: dict[str, ManifestEntry] = field(default_factory=dict)
-    # Other files the tool wrote (the index pages): output-relative path -> sha256.
-    files: dict[str, str] = field(default_factory=dict)
-
-    def tracked(self) -> dict[str, str]:
-        """Every file this manifest records (not the manifest itself), path -> sha256."""
-        tracked = dict(self.files)
-        for entry in self.entries.values():
-            tracked.update(entry.files())
-        return tracked
-
-    def to_json(self) -> str:
-        data = {
-            "files": self.files,
-            "format": MANIFEST_FORMAT,
-            "generator": f"{GENERATOR} {__version__}",
-            "tools": self.tools,
-            "targets": [asdict(self.entries[name]) for name in sorted(self.entries)],
-        }
-        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-
-    @classmethod
-    def parse(cls, text: str) -> Manifest:
-        """The manifest in `text`; raise ManifestProblem saying what is wrong with it."""
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser goes
-            raise ManifestProblem(f"not a JSON manifest: {shown_value(exc)}") from None
-        return _parse_manifest(data)
-
-    @classmethod
-    def read(cls, path: Path) -> Manifest:
-        """The manifest at `path`; an absent, unreadable or malformed one is empty (everything is rebuilt)."""
-        try:
-            return cls.parse(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ManifestProblem):
-            return cls()
-
-    @classmethod
-    def read_strict(cls, path: Path) -> Manifest:
-        """The manifest at `path`, or a located error (`path:1:1: ...`) saying why it cannot be used."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise BuildError(Diagnostic(shown_path(path), 0, 0, "manifest not found")) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BuildError(Diagnostic(shown_path(path), 1, 1, f"cannot read the manifest: {exc}")) from None
-        try:
-            return cls.parse(text)
-        except ManifestProblem as exc:
-            raise BuildError(Diagnostic(shown_path(path), 1, 1, str(exc))) from None
-
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_ENTRY_KEYS = {f.name for f in fields(ManifestEntry)}
-
-
-def relative_path_problem(path: object) -> str | None:
-    """Why `path` is not a plain output-relative path (absolute, `..`, empty parts), or None when it is."""
-    if not isinstance(path, str) or not path:
-        return "is not a path"
-    shown = shown_value(path)
-    if path.startswith("/") or PureWindowsPath(path).is_absolute() or PureWindowsPath(path).drive:
-        return f"'{shown}' is absolute"
-    parts = path.replace("\\", "/").split("/")
-    if ".." in parts:
-        return f"'{shown}' contains '..'"
-    if any(part in ("", ".") for part in parts) or "\\" in path or "\0" in path:
-        return f"'{shown}' is not a plain relative path"
-    if path == MANIFEST_NAME:
-        return f"'{shown}' is the manifest itself"
-    return None
-
-
-def _checked_hashes(value: object, where: str) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise ManifestProblem(f"{where} must be a mapping of path to sha256")
-    for path, digest in value.items():
-        problem = relative_path_problem(path)
-        if problem is not None:
-            raise ManifestProblem(f"{where}: path {problem}")
-        if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
-            raise ManifestProblem(f"{where}: '{shown_value(path)}' has no sha256")
-    return dict(value)
-
-
-def _parse_entry(raw: object, index: int, version: int) -> ManifestEntry:
-    where = f"targets[{index}]"
-    if not isinstance(raw, dict):
-        raise ManifestProblem(f"{where} is not a mapping")
-    required = _ENTRY_KEYS if version >= 2 else _ENTRY_KEYS - {"side_files"}
-    missing = sorted(required - set(raw))
-    if missing:
-        raise ManifestProblem(f"{where} lacks {', '.join(missing)}")
-    unknown = sorted(str(key) for key in set(raw) - _ENTRY_KEYS)
-    if unknown:
-        raise ManifestProblem(f"{where} has unknown keys: {shown_value(', '.join(unknown))}")
-    for key in ("target", "instrument", "audience", "format", "path", "sha256", "input_hash"):
-        if not isinstance(raw[key], str):
-            raise ManifestProblem(f"{where}.{key} must be a string")
-    problem = relative_path_problem(raw["path"])
-    if problem is not None:
-        raise ManifestProblem(f"{where}.path {problem}")
-    for key in ("bytes", "pages"):
-        value = raw[key]
-        if (value is not None or key == "bytes") and (
-            not isinstance(value, int) or isinstance(value, bool) or value < 0
-        ):
-            raise ManifestProblem(f"{where}.{key} must be a whole number")
-    if not _HEX64.fullmatch(raw["sha256"]) or not _HEX64.fullmatch(raw["input_hash"]):
-        raise ManifestProblem(f"{where}: sha256 and input_hash must be 64 hexadecimal digits")
-    target = Target(raw["instrument"], raw["audience"], raw["format"])
-    if raw["format"] not in FORMATS or raw["target"] != target.name or raw["path"] != target.name:
-        raise ManifestProblem(
-            f"{where}: target, path, audience, instrument and format disagree "
-            f"('{shown_value(raw['target'])}', '{shown_value(raw['path'])}')"
+    @property
+    def sort_key(self) -> tuple[str, str, str, bool, str, str]:
+        return (
+            self.product.name,
+            self.subject,
+            self.audience,
+            not self.source_edition,
+            self.edition,
+            self.format.name,
         )
-    side_files = _checked_hashes(raw.get("side_files", {}), f"{where}.side_files")
-    for path in side_files:
-        if raw["format"] != "pdf" or path != target.html_name:
-            raise ManifestProblem(f"{where}.side_files: '{shown_value(path)}' is not this target's side file")
-    return ManifestEntry(**{**raw, "side_files": side_files})
 
 
-def _parse_manifest(data: object) -> Manifest:
-    if not isinstance(data, dict):
-        raise ManifestProblem("not an atalaya manifest: not a JSON object")
-    generator = data.get("generator")
-    if not isinstance(generator, str) or not generator.startswith(GENERATOR):
-        raise ManifestProblem(
-            f"not an atalaya manifest: its generator is {shown_value(json.dumps(generator))}, "
-            f"not '{GENERATOR} ...'"
+def built_editions(corpus: Corpus) -> tuple[str, ...]:
+    """The editions documents are built in: the source language only, until translations exist (the
+    office's other `languages` are valid `--language` values that select no document yet)."""
+    return corpus.office.editions[:1]
+
+
+def all_targets(corpus: Corpus) -> list[Target]:
+    """Every target of every product, in a stable order (product, subject, audience, edition, format)."""
+    source = corpus.office.editions[0]
+    targets = [
+        Target(product, subject, audience, edition, fmt, edition == source)
+        for product in all_products()
+        for subject in product.subjects(corpus)
+        for audience in product.audiences(corpus, subject)
+        for edition in built_editions(corpus)
+        for fmt in all_formats()
+    ]
+    return sorted(targets, key=lambda t: t.sort_key)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the command line narrowed the build to; empty means everything."""
+
+    audiences: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    shard: tuple[int, int] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return not (self.audiences or self.subjects or self.languages or self.formats or self.shard)
+
+    def covers(self, *, subject: str, audience: str, edition: str, format: str) -> bool:
+        """Whether the audience, subject, language and format filters (not the shard) take this document."""
+        return (
+            (not self.audiences or audience in self.audiences)
+            and (not self.subjects or subject in self.subjects)
+            and (not self.languages or edition in self.languages)
+            and (not self.formats or format in self.formats)
         )
-    version = data.get("format")
-    if version not in SUPPORTED_MANIFEST_FORMATS or isinstance(version, bool):
-        raise ManifestProblem(
-            f"manifest format {shown_value(json.dumps(version))} is not one this version reads"
-        )
-    assert isinstance(version, int)
-    tools = data.get("tools", {})
-    if not isinstance(tools, dict) or not all(isinstance(v, str) for v in tools.values()):
-        raise ManifestProblem("tools must be a mapping of package to version")
-    targets = data.get("targets")
-    if not isinstance(targets, list):
-        raise ManifestProblem("targets must be a list")
-    manifest = Manifest(tools=dict(sorted(tools.items())))
-    for index, raw in enumerate(targets):
-        entry = _parse_entry(raw, index, version)
-        if entry.target in manifest.entries:
-            raise ManifestProblem(f"targets[{index}]: '{shown_value(entry.target)}' is listed twice")
-        manifest.entries[entry.target] = entry
-    if version >= 2 and "files" not in data:
-        raise ManifestProblem("lacks files")
-    manifest.files = _checked_hashes(data.get("files", {}), "files")
-    documents = {path for entry in manifest.entries.values() for path in entry.files()}
-    clash = sorted(documents & set(manifest.files))
-    if clash:
-        raise ManifestProblem(f"files: '{shown_value(clash[0])}' is also a target's file")
-    return manifest
+
+    def select(self, targets: Sequence[Target]) -> list[Target]:
+        """The targets the filters take, in order; with a shard (K, N), every N-th of them from the K-th."""
+        chosen = [
+            t
+            for t in targets
+            if self.covers(subject=t.subject, audience=t.audience, edition=t.edition, format=t.format.name)
+        ]
+        if self.shard is not None:
+            k, n = self.shard
+            chosen = [t for index, t in enumerate(chosen) if index % n == k - 1]
+        return chosen
 
 
-def tool_versions() -> dict[str, str]:
-    versions = {"atalaya": __version__}
-    for package in TOOL_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "absent"
-    return versions
+def plan_targets(corpus: Corpus, filters: Filters | None = None) -> list[Target]:
+    """Every target the filters select, in a stable order."""
+    return (filters or Filters()).select(all_targets(corpus))
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -287,31 +169,17 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def plan_targets(
-    corpus: Corpus,
-    *,
-    audiences: Iterable[str] = (),
-    instruments: Iterable[str] = (),
-    formats: Iterable[str] = (),
-    shard: tuple[int, int] | None = None,
-) -> list[Target]:
-    """Every target the filters select, in a stable order; with `shard` (K, N), every N-th from the K-th."""
-    wanted_audiences = set(audiences) or set(corpus.audiences)
-    wanted_instruments = set(instruments) or set(corpus.instruments)
-    wanted_formats = set(formats) or set(FORMATS)
-    targets = sorted(
-        Target(instrument_id, audience, fmt)
-        for instrument_id, instrument in corpus.instruments.items()
-        if instrument_id in wanted_instruments
-        for audience in audiences_for(corpus, instrument)
-        if audience in wanted_audiences
-        for fmt in FORMATS
-        if fmt in wanted_formats
-    )
-    if shard is not None:
-        k, n = shard
-        targets = [t for index, t in enumerate(targets) if index % n == k - 1]
-    return targets
+def tool_versions() -> dict[str, str]:
+    versions = {"atalaya": __version__}
+    for package in TOOL_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "absent"
+    return versions
+
+
+# --- input hashes -----------------------------------------------------------------------------------------
 
 
 def _digest(*parts: bytes | str) -> str:
@@ -323,6 +191,25 @@ def _digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
+def _plain(value: Any) -> Any:
+    """One level of a view as JSON-able data (the encoder recurses): a dataclass as the mapping of its
+    fields, a pydantic model as its JSON dump, a date in ISO form."""
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None and not isinstance(value, type):
+        return {name: getattr(value, name) for name in fields}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, date):
+        return value.isoformat()
+    # Anything else might print differently in each process (an address): refuse rather than rebuild always.
+    raise TypeError(f"a view holds a {type(value).__name__}, which has no stable serialisation")
+
+
+def view_json(view: Any) -> str:
+    """The deterministic text of a view: what a document's input hash covers of the content."""
+    return json.dumps(view, default=_plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _lock_file() -> Path | None:
     """The lock file of the checkout the package runs from (none when installed elsewhere)."""
     for parent in Path(__file__).resolve().parents:
@@ -332,53 +219,80 @@ def _lock_file() -> Path | None:
     return None
 
 
-class InputHasher:
-    """Computes target input hashes, reading each shared input once."""
+def _option_parts(options: Options, names: Iterable[str]) -> list[bytes | str]:
+    parts: list[bytes | str] = []
+    for name in sorted(names):
+        value = getattr(options, name)
+        parts.append(name)
+        if isinstance(value, Path):  # a file the output is made from: its bytes, not its name
+            parts.append(value.read_bytes())
+        else:
+            parts.append(json.dumps(value))
+    return parts
 
-    def __init__(self, corpus: Corpus, templates_root: Path, options: Options) -> None:
+
+class Views:
+    """Audience views, each built once in a build: for the input hashes, then for the index pages."""
+
+    def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
+        self.cache: dict[tuple[str, str, str, str], Any] = {}
+
+    def get(self, product: Product, subject: str, audience: str, edition: str) -> Any:
+        key = (product.name, subject, audience, edition)
+        if key not in self.cache:
+            self.cache[key] = product.view(self.corpus, subject, audience, edition)
+        return self.cache[key]
+
+
+class InputHasher:
+    """Computes target input hashes, reading each shared input once and hashing each view once."""
+
+    def __init__(
+        self, corpus: Corpus, templates_root: Path, options: Options, views: Views | None = None
+    ) -> None:
+        self.corpus = corpus
+        self.view_source = views or Views(corpus)
         lock = _lock_file()
-        shared_files = [corpus.root / name for name in ("office.yaml", "audiences.yaml", "countries.yaml")]
         self.base = _digest(
-            json.dumps(tool_versions(), sort_keys=True),
-            lock.read_bytes() if lock else b"no lock",
-            json.dumps({"paper": options.paper, "pdf_variant": options.pdf_variant}, sort_keys=True),
-            *(p.read_bytes() if p.exists() else b"" for p in shared_files),
+            json.dumps(tool_versions(), sort_keys=True), lock.read_bytes() if lock else b"no lock"
         )
-        template_files = sorted(p for p in templates_root.rglob("*") if p.is_file())
-        by_format: dict[str, list[bytes | str]] = {fmt: [] for fmt in FORMATS}
-        for path in template_files:
+        formats = all_formats()
+        folders = {fmt.template_folder for fmt in formats}
+        by_format: dict[str, list[bytes | str]] = {fmt.name: [] for fmt in formats}
+        for path in sorted(p for p in templates_root.rglob("*") if p.is_file()):
             relative = path.relative_to(templates_root).as_posix()
-            top = relative.split("/", 1)[0]
-            if top == "index.html.j2":  # the index page is not part of any document
+            if relative == INDEX_TEMPLATE:
                 continue
-            formats = (
-                ["docx"] if top == "memo" else ["pdf"] if top in ("briefing", "assets") else list(FORMATS)
-            )
+            top = relative.split("/", 1)[0]
+            # A format's own folder counts for it alone; any other file (partials, assets, theme) for all.
             for fmt in formats:
-                by_format[fmt].extend([relative, path.read_bytes()])
-        if options.reference_docx is not None:
-            by_format["docx"].extend(["reference.docx", options.reference_docx.read_bytes()])
-        self.templates = {fmt: _digest(*parts) for fmt, parts in by_format.items()}
-        self.instruments: dict[str, str] = {}
-        instrument_files = {p.stem: p for p in corpus.files.values() if p.parent.name == "instruments"}
-        for instrument_id, instrument in corpus.instruments.items():
-            path = instrument_files[instrument_id]
-            related = [
-                json.dumps(
-                    [
-                        rid,
-                        corpus.instruments[rid].name,
-                        corpus.instruments[rid].acronym,
-                        corpus.instruments[rid].release,
-                    ]
-                )
-                for rid in instrument.related
-                if rid in corpus.instruments
-            ]
-            self.instruments[instrument_id] = _digest(path.read_bytes(), *related)
+                if top == fmt.template_folder or top not in folders:
+                    by_format[fmt.name].extend([relative, path.read_bytes()])
+        all_options = [f.name for f in dataclasses.fields(Options)]
+        self.formats = {
+            fmt.name: _digest(
+                *by_format[fmt.name],
+                *_option_parts(options, all_options if fmt.option_names is None else fmt.option_names),
+            )
+            for fmt in formats
+        }
+        self.views: dict[tuple[str, str, str, str], str] = {}
+
+    def view_hash(self, target: Target) -> str:
+        """The hash of the view the target renders (one per product, subject, audience and edition)."""
+        key = (target.product.name, target.subject, target.audience, target.edition)
+        if key not in self.views:
+            view = self.view_source.get(target.product, target.subject, target.audience, target.edition)
+            self.views[key] = _digest(view_json(view))
+        return self.views[key]
 
     def hash(self, target: Target) -> str:
         return _digest(
-            self.base, self.templates[target.format], self.instruments[target.instrument], target.name
+            self.base,
+            self.formats[target.format.name],
+            target.product.name,
+            target.edition,
+            self.view_hash(target),
+            target.path,
         )

@@ -3,8 +3,9 @@
 Everything here is built from audience views (`select.make_view`), never from raw content, so an index or
 a summary shows an audience only what its documents may show.
 
-- `output/<audience>/index.html`: that audience's documents only, with as-of dates, pages and links
-  relative to the audience's folder, under a handling banner (top and bottom) naming the highest level
+- `output/<audience>/index.html`: that audience's documents only (a row per instrument, a link per format
+  in the registry's order), with as-of dates, pages and links relative to the audience's folder, under a
+  handling banner (top and bottom) naming the highest level
   among the documents it lists, and the audience's marking.
 - `output/index.html`: only what the public may see: the office, a PUBLIC banner, the documents of the
   audiences whose clearance is public, and a link to each audience's index labelled by its folder name
@@ -24,15 +25,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Diagnostic
+from .formats import Format, all_formats
+from .manifest import Manifest, ManifestEntry
 from .model import LEVELS, Corpus, Instrument, level_rank
-from .plan import Manifest, ManifestEntry
+from .plan import INDEX_TEMPLATE, Views
+from .products import get as get_product
 from .render import TemplateSet, format_date
-from .select import View, make_view, visible_to
+from .select import View, visible_to
 
 # One template renders both kinds of index page (`page == "top"` or `"audience"`): the input hashes of the
-# documents leave out exactly this file (plan.InputHasher), so index changes rebuild no document.
-INDEX_TEMPLATE = "index.html.j2"
+# documents leave out exactly this file (plan.INDEX_TEMPLATE), so index changes rebuild no document.
 INDEX_NAME = "index.html"
+# The product the index pages and the summary list: the brief on each instrument.
+LISTED_PRODUCT = "brief"
+
+
+@dataclass(frozen=True)
+class IndexLink:
+    format: str  # the format's name (`pdf`)
+    href: str  # relative to the page that lists the row
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,12 @@ class IndexRow:
     acronym: str | None
     as_of: str
     banner: str
-    pdf: str | None  # link relative to the page that lists the row
-    docx: str | None
-    pages: int | None
+    documents: tuple[IndexLink, ...]  # one per format that has a document, in the registry's order
+    pages: int | None  # of the first document that has pages
+
+    def __getitem__(self, format_name: str) -> str | None:
+        """The link to the row's document in that format (`row["pdf"]`, `row.pdf` in a template), or None."""
+        return next((link.href for link in self.documents if link.format == format_name), None)
 
 
 @dataclass(frozen=True)
@@ -78,27 +92,40 @@ def _by_name(corpus: Corpus) -> list[Instrument]:
     return sorted(corpus.instruments.values(), key=lambda i: (i.name.lower(), i.id))
 
 
-def _views(corpus: Corpus, audience: str) -> list[View]:
-    """The audience's view of every instrument it is cleared for, in name order."""
-    cleared = corpus.audiences[audience]
-    return [make_view(corpus, i, audience) for i in _by_name(corpus) if visible_to(cleared, i.release)]
+def _views(corpus: Corpus, audience: str, views: Views | None = None) -> list[View]:
+    """The audience's source-edition view of every instrument it is cleared for, in name order."""
+    views = views or Views(corpus)
+    product, edition = get_product(LISTED_PRODUCT), corpus.office.editions[0]
+    shown = [i.id for i in _by_name(corpus) if visible_to(corpus.audiences[audience], i.release)]
+    return [views.get(product, subject, audience, edition) for subject in shown]
 
 
-def _entry(manifest: Manifest, audience: str, instrument_id: str, fmt: str) -> ManifestEntry | None:
-    return manifest.entries.get(f"{audience}/{instrument_id}.{fmt}")
+class _Documents:
+    """The manifest's source-edition documents of the listed product, by audience, subject and format."""
+
+    def __init__(self, corpus: Corpus, manifest: Manifest) -> None:
+        edition = corpus.office.editions[0]
+        self.entries = {
+            (e.audience, e.subject, e.format): e
+            for e in manifest.entries.values()
+            if e.product == LISTED_PRODUCT and e.edition == edition
+        }
+
+    def of(self, audience: str, subject: str) -> list[tuple[Format, ManifestEntry | None]]:
+        """Each format, in the registry's order, with the subject's document in it (or None)."""
+        return [(fmt, self.entries.get((audience, subject, fmt.name))) for fmt in all_formats()]
 
 
-def index_group(corpus: Corpus, manifest: Manifest, audience: str, base: str) -> IndexGroup:
+def index_group(
+    corpus: Corpus, manifest: Manifest, audience: str, base: str, views: Views | None = None
+) -> IndexGroup:
     """The audience's documents, with links relative to the folder `base` ("" for output/)."""
 
-    def link(entry: ManifestEntry | None) -> str | None:
-        return None if entry is None else posixpath.relpath(entry.path, base or ".")
-
+    documents = _Documents(corpus, manifest)
     rows = []
-    for view in _views(corpus, audience):
-        pdf = _entry(manifest, audience, view.id, "pdf")
-        docx = _entry(manifest, audience, view.id, "docx")
-        if pdf is None and docx is None:
+    for view in _views(corpus, audience, views):
+        entries = [entry for _, entry in documents.of(audience, view.id) if entry is not None]
+        if not entries:
             continue
         rows.append(
             IndexRow(
@@ -107,9 +134,8 @@ def index_group(corpus: Corpus, manifest: Manifest, audience: str, base: str) ->
                 acronym=view.acronym,
                 as_of=format_date(view.as_of),
                 banner=view.banner,
-                pdf=link(pdf),
-                docx=link(docx),
-                pages=pdf.pages if pdf else None,
+                documents=tuple(IndexLink(e.format, posixpath.relpath(e.path, base or ".")) for e in entries),
+                pages=next((e.pages for e in entries if e.pages is not None), None),
             )
         )
     settings = corpus.audiences[audience]
@@ -124,17 +150,23 @@ def index_group(corpus: Corpus, manifest: Manifest, audience: str, base: str) ->
     )
 
 
-def index_pages(corpus: Corpus, manifest: Manifest, templates: TemplateSet) -> dict[str, str]:
+def index_pages(
+    corpus: Corpus, manifest: Manifest, templates: TemplateSet, views: Views | None = None
+) -> dict[str, str]:
     """The index pages to write, as output-relative path -> HTML text (empty without an index template).
+    `views` are those the build already made for its input hashes.
 
     `index.html` shows only what the public may see; `<audience>/index.html` shows one audience's documents.
     """
     if not (templates.root / INDEX_TEMPLATE).is_file():
         return {}
     template = templates.env.get_template(INDEX_TEMPLATE)
+    views = views or Views(corpus)
+    # The columns: each format's name and template folder (`pdf`, `briefing`), in the registry's order.
+    formats = [(fmt.name, fmt.template_folder) for fmt in all_formats()]
     pages: dict[str, str] = {}
     for audience in corpus.audiences:
-        group = index_group(corpus, manifest, audience, audience)
+        group = index_group(corpus, manifest, audience, audience, views)
         pages[f"{audience}/{INDEX_NAME}"] = template.render(
             page="audience",
             office=corpus.office,
@@ -144,9 +176,10 @@ def index_pages(corpus: Corpus, manifest: Manifest, templates: TemplateSet) -> d
             groups=[group],
             audiences=[],
             home=f"../{INDEX_NAME}",
+            formats=formats,
         )
     public = [name for name, a in corpus.audiences.items() if a.clearance == LEVELS[0]]
-    groups = [index_group(corpus, manifest, name, "") for name in public]
+    groups = [index_group(corpus, manifest, name, "", views) for name in public]
     banner = highest(group.banner for group in groups)
     if banner != LEVELS[0]:  # a public audience's view is public by construction (select)
         raise AssertionError(f"the top index would carry {banner} material")
@@ -159,6 +192,7 @@ def index_pages(corpus: Corpus, manifest: Manifest, templates: TemplateSet) -> d
         groups=groups,
         audiences=[AudienceLink(name, f"{name}/{INDEX_NAME}") for name in corpus.audiences],
         home=None,
+        formats=formats,
     )
     return pages
 
@@ -214,11 +248,11 @@ def job_summary(
     levels: list[str] = []
     rows = []
     total = changed = 0
+    documents = _Documents(corpus, manifest)
     for view in _views(corpus, audience):
         cells = []
         listed = False
-        for fmt in ("pdf", "docx"):
-            entry = _entry(manifest, audience, view.id, fmt)
+        for fmt, entry in documents.of(audience, view.id):
             if entry is None:
                 cells.append("–")
                 continue
@@ -226,7 +260,7 @@ def job_summary(
             listed = True
             state = _state(entry, previous)
             changed += bool(state)
-            label = f"{entry.pages} p." if fmt == "pdf" and entry.pages else fmt.upper()
+            label = f"{entry.pages} p." if entry.pages else fmt.name.upper()
             cells.append(f"{label} **{state}**" if state else label)
         levels.append(view.banner if listed else view.release)
         rows.append(f"| {md(view.name)} | {view.as_of.isoformat()} | " + " | ".join(cells) + " |")
@@ -238,7 +272,7 @@ def job_summary(
     for name, entry in sorted(previous.entries.items()):
         if entry.audience != audience or name in manifest.entries:
             continue
-        instrument = corpus.instruments.get(entry.instrument)
+        instrument = corpus.instruments.get(entry.subject) if entry.product == LISTED_PRODUCT else None
         if instrument is not None and visible_to(settings, instrument.release):
             removed_named.append(name)
             levels.append(instrument.release)
@@ -257,6 +291,7 @@ def job_summary(
         overdue.append(f"- {md_path(Path(warning.path).name)} (line {warning.line}): {md(warning.message)}")
 
     banner = f"**{highest(levels).upper()}**"
+    columns = [fmt.template_folder.capitalize() for fmt in all_formats()]  # Briefing, Memo
     lines = [
         banner,
         "",
@@ -264,8 +299,8 @@ def job_summary(
         "",
         f"## Briefings and memos: {md(settings.title)} (`{audience}`)",
         "",
-        "| Instrument | As of | Briefing | Memo |",
-        "|---|---|---|---|",
+        "| Instrument | As of | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
         *rows,
         "",
         f"{total} document{'s' if total != 1 else ''}; {changed} new or changed since the previous run.",

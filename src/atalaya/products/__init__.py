@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 
 class Product(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The product's name (`brief`), recorded in the manifest."""
+        ...
 
     def subjects(self, corpus: Corpus) -> Sequence[str]:
         """Every subject of this product in the corpus, in a stable order."""

@@ -1,0 +1,52 @@
+"""The instrument brief: one document per instrument, for each audience cleared for it.
+
+Its subjects are the instrument ids, its view is `select.make_view` (the one place releasability is
+enforced), its file is `<audience>/<id><suffix>` and its templates are the audience's own, falling back to
+the format folder's `base` (`briefing/analyst.html.j2`, then `briefing/base.html.j2`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..select import View, audiences_for, make_view
+from . import register
+
+if TYPE_CHECKING:
+    from ..formats import Format
+    from ..model import Corpus
+
+
+@dataclass(frozen=True)
+class InstrumentBrief:
+    name: str = "brief"
+
+    def subjects(self, corpus: Corpus) -> Sequence[str]:
+        return sorted(corpus.instruments)
+
+    def audiences(self, corpus: Corpus, subject: str) -> Sequence[str]:
+        return audiences_for(corpus, corpus.instruments[subject])
+
+    def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> View:
+        # One edition exists so far (the source language); `edition` reaches here for the editions issue.
+        return make_view(corpus, corpus.instruments[subject], audience)
+
+    def stem(self, subject: str) -> str:
+        return subject
+
+    def template_names(self, fmt: Format, audience: str) -> Sequence[str]:
+        return [
+            f"{fmt.template_folder}/{audience}{fmt.template_suffix}",
+            f"{fmt.template_folder}/base{fmt.template_suffix}",
+        ]
+
+    def source_file(self, corpus: Corpus, subject: str) -> str:
+        for shown, path in corpus.files.items():
+            if path.parent.name == "instruments" and path.stem == subject:
+                return shown
+        return subject
+
+
+BRIEF = register(InstrumentBrief())
