@@ -1,4 +1,5 @@
-"""Shared helpers: the fixture trees, running the command line, copying a tree to mutate it."""
+"""Shared helpers: the fixture trees, running the command line, copying a tree to mutate it, and the
+`--update-goldens` option that rewrites tests/goldens/ (see tests/test_goldens.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,30 @@ FIXTURES = ROOT / "tests" / "fixtures"
 GOOD = FIXTURES / "good"
 CONTENT = ROOT / "content"
 TEMPLATES = ROOT / "templates"
+GOLDENS = ROOT / "tests" / "goldens"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/goldens/ from what the templates render now (slow tests included); "
+        "only after changing a template or the rendering on purpose, then review the diff",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The golden HTML is a slow test (it builds PDFs): when updating, run it whatever -m the default
+    # options select, so one command rewrites every golden.
+    if config.getoption("update_goldens"):
+        config.option.markexpr = ""
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    """Whether this run rewrites the goldens instead of comparing with them."""
+    return bool(request.config.getoption("update_goldens"))
 
 
 @dataclass

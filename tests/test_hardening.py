@@ -350,6 +350,19 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("case", BAD_INPUT, ids=[case.id for case in BAD_INPUT])
+def test_bad_input_is_refused_at_load_with_the_located_first_error(case: Bad, good_tree: Path) -> None:
+    """What `build` prints first, found without the command line (the default run's fast check; the
+    slow test below runs the real `build` over a previous good build)."""
+    case.mutate(good_tree)
+    with pytest.raises(ContentError) as caught:
+        load_corpus(good_tree, today=TODAY)
+    lines = [diagnostic.format() for diagnostic in caught.value.diagnostics]
+    assert lines[0].startswith(f"{good_tree}/{case.first}"), lines[0][:400]
+    assert all(LOCATED.match(line) and "\n" not in line for line in lines), lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", BAD_INPUT, ids=[case.id for case in BAD_INPUT])
 def test_bad_input_fails_located_and_leaves_the_last_good_build(
     case: Bad, good_tree: Path, output: Path
 ) -> None:
@@ -372,6 +385,7 @@ def test_bad_input_fails_located_and_leaves_the_last_good_build(
     assert elapsed < 20, f"took {elapsed:.1f} s"
 
 
+@pytest.mark.slow
 def test_all_errors_of_all_files_are_reported_in_one_run(good_tree: Path, output: Path) -> None:
     edit(ALPHA, "{country: AR,", "{country: ZZ,")(good_tree)
     edit(ALPHA, "left: 2001-02", "left: 1989")(good_tree)
@@ -414,6 +428,7 @@ def test_all_errors_of_all_files_are_reported_in_one_run(good_tree: Path, output
     assert snapshot(output) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -551,8 +566,8 @@ from pathlib import Path
 from atalaya.model import load_corpus
 from atalaya.render import TemplateSet
 from atalaya.select import make_view
-from atalaya.write_docx import DocxWriter
-from atalaya.write_pdf import PdfWriter
+from atalaya.formats.docx.writer import DocxWriter
+from atalaya.formats.pdf.writer import PdfWriter
 
 content, templates, out = map(Path, sys.argv[1:4])
 audiences = sys.argv[4:]
@@ -573,16 +588,17 @@ pdf_writer, docx_writer = PdfWriter(template_set), DocxWriter(template_set)
 results = {}
 for audience in audiences:
     view = make_view(corpus, corpus.instruments["hostile-pact"], audience)
-    pdf, memo = pdf_writer.render(view), docx_writer.render(view)
+    pdf = pdf_writer.render(view, [f"briefing/{audience}.html.j2", "briefing/base.html.j2"])
+    memo = docx_writer.render(view, [f"memo/{audience}.xml.j2", "memo/base.xml.j2"])
     results[audience] = (pdf, memo)
 recording = False
 for audience, (pdf, memo) in results.items():
     (out / f"{audience}.pdf").write_bytes(pdf.data)
-    (out / f"{audience}.html").write_text(pdf.html, encoding="utf-8")
+    (out / f"{audience}.html").write_bytes(pdf.side_files[".html"])
     (out / f"{audience}.docx").write_bytes(memo.data)
 (out / "report.json").write_text(json.dumps({
     "events": [[e, str(a)] for e, a in events],
-    "warnings": {a: [list(p.warnings), list(m.warnings)] for a, (p, m) in results.items()},
+    "warnings": {a: [[w.format() for w in p.warnings], [w.format() for w in m.warnings]] for a, (p, m) in results.items()},
 }), encoding="utf-8")
 sys.stdout.flush()
 sys.stderr.flush()
@@ -618,16 +634,17 @@ def audited(hostile: Path, tmp_path_factory: pytest.TempPathFactory, listener: L
 
 def allowed_to_open(path: Path) -> bool:
     """Template files (and assets), the exact font files (and their prepared copies), WeasyPrint's temporary copies of them, the
-    data files of WeasyPrint (its user-agent stylesheets), the hyphenation and Word packages, the
-    system's MIME type table (read by `mimetypes` on first use) and Python modules imported on first
-    use."""
+    data files of WeasyPrint (its user-agent stylesheets), the hyphenation and Word packages, Babel's CLDR
+    data (dates and country names) and the project's gettext catalogues (labels), the system's MIME type
+    table (read by `mimetypes` on first use) and Python modules imported on first use."""
     import mimetypes
 
+    import babel
     import font_source_sans_pro
     import font_source_serif_pro
     import pyphen
 
-    from atalaya.write_pdf import font_faces, prepare_face
+    from atalaya.formats.pdf.fonts import font_faces, prepare_face
 
     if path.is_relative_to(TEMPLATES.resolve()):
         return True
@@ -644,6 +661,8 @@ def allowed_to_open(path: Path) -> bool:
         Path(str(importlib.util.find_spec("weasyprint").origin)).resolve().parent / "css",
         Path(pyphen.__file__).resolve().parent / "dictionaries",
         Path(docx.__file__).resolve().parent / "templates",
+        Path(babel.__file__).resolve().parent,  # global.dat and locale-data/<language>.dat
+        (ROOT / "locale").resolve(),
         Path(font_source_serif_pro.font_directory).resolve(),
         Path(font_source_sans_pro.font_directory).resolve(),
     )
@@ -653,6 +672,7 @@ def allowed_to_open(path: Path) -> bool:
     return path.suffix in (".py", ".pyc", ".so") and any(path.is_relative_to(r) for r in code_roots)
 
 
+@pytest.mark.slow
 def test_hostile_render_opens_only_templates_fonts_and_code_and_connects_nowhere(
     audited: Audited, listener: Listener
 ) -> None:
@@ -672,6 +692,7 @@ def test_hostile_render_opens_only_templates_fonts_and_code_and_connects_nowhere
     assert audited.warnings == {"analyst": [[], []], "public": [[], []]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("audience", ["analyst", "public"])
 def test_hostile_strings_show_literally_in_the_pdf(
     audited: Audited, listener: Listener, audience: str
@@ -695,6 +716,7 @@ def test_hostile_strings_show_literally_in_the_pdf(
     assert uris == source_urls(port)  # the sources' own links, nothing made from the text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("audience", ["analyst", "public"])
 def test_hostile_strings_show_literally_in_the_html(
     audited: Audited, listener: Listener, audience: str
@@ -720,6 +742,7 @@ def test_hostile_strings_show_literally_in_the_html(
     assert "49" not in shown.replace(str(listener.port), "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("audience", ["analyst", "public"])
 def test_hostile_strings_show_literally_in_the_docx(
     audited: Audited, listener: Listener, audience: str
@@ -758,6 +781,7 @@ def _strace_works() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow
 def test_cli_build_of_hostile_content_reads_no_forbidden_file_and_connects_nowhere(
     hostile: Path, listener: Listener, tmp_path: Path
 ) -> None:
@@ -990,6 +1014,7 @@ def _places(output: Path, name: str, audience: str, fmt: str) -> tuple[str, list
     return xml_text(parts["word/document.xml"]), everything
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "audience", "fmt"), CANARY_TARGETS, ids=["/".join(t) for t in CANARY_TARGETS]
 )
@@ -1009,6 +1034,7 @@ def test_canaries_appear_exactly_where_clearance_and_sections_allow(
 BANNER_CASES = [pytest.param(*target, id="/".join(target)) for target in CANARY_TARGETS]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "audience", "fmt"), BANNER_CASES)
 def test_banner_names_the_highest_level_present(
     canary_build: Path, name: str, audience: str, fmt: str
