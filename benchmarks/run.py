@@ -5,13 +5,16 @@ One run, one machine, so the ratios compare like with like (these machines are s
     python benchmarks/run.py            # everything, about five minutes on two cores
     python benchmarks/run.py --quick    # skip the 1,000-instrument corpus
     python benchmarks/run.py --text-cost  # only the long-word against ordinary-paragraph layout times
+    python benchmarks/run.py --serve    # only the live preview's latency from a save (under a minute)
 
 Figures: full build at -j1 and -j2; PDF-only build at -j2; no-op rebuild; one-edit rebuild; DOCX time per
 memo; peak memory per worker; for reference the same briefings' HTML (kept with --html) rendered by the
 `weasyprint` command one process per document and by WeasyPrint in one process serially; and check, list
 and a no-op build over a generated corpus of 1,000 instruments; and the cost of hostile text: one generated
 instrument laid out with a 4,000-character unbreakable word against the same with a 4,000-character
-paragraph of ordinary words (`--text-cost` measures only that, in under a minute).
+paragraph of ordinary words (`--text-cost` measures only that, in under a minute); and (`--serve`, only that)
+the preview server's latency from a save of one instrument file to the refreshed HTML preview and PDF, against
+that briefing's standalone render time measured in the same run.
 """
 
 from __future__ import annotations
@@ -318,6 +321,147 @@ def text_cost(work: Path, rounds: int = 3) -> dict[str, float]:
     return {f"text_{case}": value for case, value in seconds.items()}
 
 
+SERVE_INSTRUMENT, SERVE_AUDIENCE, SERVE_EDITS = "rio-treaty", "public", 5
+
+
+def _standalone_render(content: Path, work: Path) -> tuple[float, float]:
+    """(the one briefing built alone by the command line, median of 3; its render in a warm writer in this
+    process, layout and write, median of 3)."""
+    out = work / "standalone"
+    command = [
+        "--content",
+        content,
+        "--output",
+        out,
+        "--instrument",
+        SERVE_INSTRUMENT,
+        "--audience",
+        SERVE_AUDIENCE,
+        "--format",
+        "pdf",
+        "--force",
+        "-j",
+        "1",
+        "-q",
+    ]
+    command_times = sorted(run("build", *command) for _ in range(3))
+    sys.path.insert(0, str(ROOT / "src"))
+    from atalaya import formats
+    from atalaya.model import load_corpus
+    from atalaya.plan import Options
+    from atalaya.products import get
+    from atalaya.render import TemplateSet
+
+    corpus = load_corpus(content)
+    product = get("brief")
+    fmt = formats.get("pdf")
+    writer = fmt.make_writer(TemplateSet(ROOT / "templates"), Options(paper=corpus.office.paper))
+    view = product.view(corpus, SERVE_INSTRUMENT, SERVE_AUDIENCE, corpus.office.editions[0])
+    names = product.template_names(fmt, SERVE_AUDIENCE)
+    writer.render(view, names)  # warm
+    warm = []
+    for _ in range(3):
+        started = time.perf_counter()
+        writer.render(view, names)
+        warm.append(time.perf_counter() - started)
+    return command_times[1], sorted(warm)[1]
+
+
+def serve_latency(work: Path) -> dict[str, float]:
+    """From a save of one instrument file to the refreshed HTML preview (the server's reload event, then
+    the page) and to the refreshed PDF, in a running `serve` with that page open; medians of SERVE_EDITS."""
+    import io
+    import queue
+    import urllib.request
+
+    from pypdf import PdfReader
+
+    content = work / "serve-content"
+    shutil.copytree(ROOT / "content", content)
+    command_time, warm_time = _standalone_render(content, work)
+    process = subprocess.Popen(
+        [*BUILD, "serve", "--content", str(content), "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        url = ""
+        for line in process.stderr:
+            found = re.search(r"serving the preview at (http://\S+/)", line)
+            if found:
+                url = found.group(1)
+                break
+        if not url:
+            sys.exit("serve did not start")
+        page = f"{SERVE_AUDIENCE}/{SERVE_INSTRUMENT}"
+
+        def get(path: str) -> bytes:
+            with urllib.request.urlopen(url + path, timeout=120) as response:
+                return bytes(response.read())
+
+        states: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
+
+        def listen() -> None:
+            with urllib.request.urlopen(url + f"events?page={page}.html", timeout=600) as events:
+                for raw in events:
+                    if raw.startswith(b"data: "):
+                        states.put((time.perf_counter(), json.loads(raw[6:])))
+
+        threading.Thread(target=listen, daemon=True).start()
+        first = states.get(timeout=60)[1]
+        get(f"{page}.html")
+        get(f"{page}.pdf")
+        version = first["version"]
+        source = content / "instruments" / f"{SERVE_INSTRUMENT}.yaml"
+        original = source.read_text(encoding="utf-8")
+        to_html, to_pdf = [], []
+        for edit in range(SERVE_EDITS):
+            marker = f"Benchmarkedit{edit}word"
+            text = original.replace("Cold War collective-defence pact", f"Cold War {marker} pact", 1)
+            time.sleep(0.5)
+            started = time.perf_counter()
+            source.write_text(text, encoding="utf-8")
+            while True:
+                _, state = states.get(timeout=60)
+                if state["errors"]:
+                    sys.exit(f"serve reported errors: {state['errors']}")
+                if state["version"] != version:
+                    version = state["version"]
+                    break
+            html = get(f"{page}.html").decode("utf-8")
+            to_html.append(time.perf_counter() - started)
+            pdf = get(f"{page}.pdf")
+            to_pdf.append(time.perf_counter() - started)
+            if marker not in html:
+                sys.exit("the preview did not show the edit")
+            pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+            if marker not in pdf_text.replace("-\n", "").replace("\n", ""):
+                sys.exit("the PDF did not show the edit")
+        source.write_text(original, encoding="utf-8")
+    finally:
+        process.terminate()
+        process.wait(30)
+    html_s, pdf_s = sorted(to_html)[len(to_html) // 2], sorted(to_pdf)[len(to_pdf) // 2]
+    print(
+        f"serve: {SERVE_AUDIENCE}/{SERVE_INSTRUMENT}, median of {SERVE_EDITS} edits (save -> refreshed file received)"
+    )
+    print(f"  save -> HTML preview: {html_s:.3f} s (target <= 0.5 s) {'ok' if html_s <= 0.5 else 'OVER'}")
+    print(
+        f"  save -> PDF: {pdf_s:.3f} s; the briefing alone: {command_time:.3f} s by `build --instrument` "
+        f"(PDF / that = {pdf_s / command_time:.2f}, target <= 1.3 {'ok' if pdf_s <= 1.3 * command_time else 'OVER'}), "
+        f"{warm_time:.3f} s in a warm writer (PDF / that = {pdf_s / warm_time:.2f})"
+    )
+    return {
+        "serve_save_to_html_s": html_s,
+        "serve_save_to_pdf_s": pdf_s,
+        "serve_standalone_build_s": command_time,
+        "serve_warm_render_s": warm_time,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -328,9 +472,17 @@ def main() -> None:
         action="store_true",
         help="measure only the long-word against ordinary-paragraph layout",
     )
+    parser.add_argument(
+        "--serve", action="store_true", help="measure only the live preview's latency from a save"
+    )
     args = parser.parse_args()
     figures: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="atalaya-bench-"))
+    if args.serve:
+        figures.update(serve_latency(work))
+        print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
+        shutil.rmtree(work, ignore_errors=True)
+        return
     if args.text_cost:
         figures.update(text_cost(work))
         print(json.dumps({k: round(v, 3) for k, v in figures.items()}))

@@ -483,3 +483,31 @@ def summary(content: Path, output: Path, previous: Path | None, audience: str | 
         return EXIT_OK
 
     _run(action)
+
+
+@main.command()
+@content_option
+@templates_option
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free)."
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but the loopback exposes every audience's documents.",
+)
+def serve(content: Path, templates: Path, port: int, host: str) -> None:
+    """Serve a live preview of every document, rebuilt as content and templates are saved."""
+    from tempfile import TemporaryDirectory
+
+    from .engine import Request
+    from .serve import serve as run_serve
+
+    def action() -> int:
+        # The server renders into memory; the folder is its own, never the content's or the templates'.
+        with TemporaryDirectory(prefix="atalaya-serve-") as private:
+            request = Request(content=content, templates=templates, output=Path(private))
+            return run_serve(request, host, port, lambda line: click.echo(line, err=True))
+
+    _run(action)

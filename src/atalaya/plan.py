@@ -32,6 +32,8 @@ from .products import Product, all_products
 
 # Templates that no document renders (the index pages): left out of every document's input hash.
 INDEX_TEMPLATE = "index.html.j2"
+# The preview server's page shell (`serve`): no document renders it either.
+PREVIEW_FOLDER = "preview"
 TOOL_PACKAGES = (
     "weasyprint",
     "pydyf",
@@ -262,9 +264,9 @@ class InputHasher:
         by_format: dict[str, list[bytes | str]] = {fmt.name: [] for fmt in formats}
         for path in sorted(p for p in templates_root.rglob("*") if p.is_file()):
             relative = path.relative_to(templates_root).as_posix()
-            if relative == INDEX_TEMPLATE:
-                continue
             top = relative.split("/", 1)[0]
+            if relative == INDEX_TEMPLATE or top == PREVIEW_FOLDER:
+                continue
             # A format's own folder counts for it alone; any other file (partials, assets, theme) for all.
             for fmt in formats:
                 if top == fmt.template_folder or top not in folders:

@@ -299,6 +299,11 @@ class PdfWriter:
             options["output_intent"] = _SRGB
         return options
 
+    def html(self, view: View, template_names: Sequence[str], fit: int = 0) -> str:
+        """The briefing's HTML at one setting (0 normal, up to FIT_LEVELS - 1 tightest), before layout."""
+        context = {"view": view, "fit": fit, "paper": self.paper}
+        return breakable(self.templates.render(list(template_names), context), view.office.language)
+
     def layout(self, view: View, template_names: Sequence[str]) -> LaidOut:
         """Lay the view out within its audience's page budget, tightening the setting when it overflows.
 
@@ -313,8 +318,7 @@ class PdfWriter:
             try:
                 for fit in range(FIT_LEVELS):
                     messages.clear()
-                    context = {"view": view, "fit": fit, "paper": self.paper}
-                    html = breakable(self.templates.render(names, context), view.office.language)
+                    html = self.html(view, names, fit)
                     document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                         font_config=self.font_config,
                         counter_style=self.counter_style,
@@ -333,7 +337,11 @@ class PdfWriter:
         """The PDF of `view` from the first of `template_names` that exists, with the standalone HTML as
         the `.html` side file and every warning WeasyPrint gave (stylesheets, layout, writing) or the
         fonts raise (faces drawn that the briefing does not declare)."""
-        laid_out = self.layout(view, template_names)
+        return self.write(view, self.layout(view, template_names))
+
+    def write(self, view: View, laid_out: LaidOut) -> Rendered:
+        """The PDF of a briefing `layout` already laid out (the preview server lays a view out once for
+        its HTML and its PDF); `render` is `write(view, layout(view, names))`."""
         epoch = int(datetime.combine(view.as_of, time(0), tzinfo=UTC).timestamp())
         with _captured_warnings() as messages, _source_date_epoch(epoch):
             try:
