@@ -4,7 +4,9 @@ For each tree in `TREES` and each document the tree has (every instrument, for e
 it), two goldens under tests/goldens/<tree>/<audience>/<id>:
 
 - `.html`: the briefing HTML as the command line keeps it (`build --html --format pdf`), the input
-  WeasyPrint lays out: templates, partials, stylesheet, fonts' @font-face rules and figures together;
+  WeasyPrint lays out: templates, partials and figures together. The inlined stylesheet (the same
+  `briefing.css`, theme variables and @font-face rules in every document) is kept once, in
+  `tests/goldens/briefing.css`, and each golden holds the page without it;
 - `.xml`: the memo XML the memo templates make of `make_view(corpus, instrument, audience)`, the input
   of the DOCX writer.
 
@@ -22,6 +24,7 @@ functional tests (`invoke update-functional-tests`).
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date
 from pathlib import Path
 
@@ -147,8 +150,19 @@ def test_the_build_keeps_html_for_exactly_the_trees_documents(kept_html: dict[st
 def test_briefing_html_matches_its_golden(
     kept_html: dict[str, Path], update_goldens: bool, tree: str, audience: str, id_: str
 ) -> None:
-    html = (kept_html[tree] / audience / f"{id_}.html").read_bytes()
-    check_golden(GOLDENS / tree / audience / f"{id_}.html", html, update_goldens)
+    html = (kept_html[tree] / audience / f"{id_}.html").read_text(encoding="utf-8")
+    page, stylesheet = split_stylesheet(html)
+    check_golden(GOLDENS / tree / audience / f"{id_}.html", page.encode("utf-8"), update_goldens)
+    check_golden(GOLDENS / "briefing.css", stylesheet.encode("utf-8"), update_goldens)
+
+
+def split_stylesheet(html: str) -> tuple[str, str]:
+    """The page with its one inlined stylesheet replaced by a marker, and the stylesheet."""
+    match = re.search(r"<style>\n(.*?)</style>\n", html, re.S)
+    assert match is not None, "the kept HTML inlines its stylesheet"
+    return html[: match.start()] + "<style><!-- tests/goldens/briefing.css --></style>\n" + html[
+        match.end() :
+    ], (match.group(1))
 
 
 # --- the goldens folder itself ----------------------------------------------------------------------------
