@@ -5,8 +5,9 @@ it), two goldens under tests/goldens/<tree>/<audience>/<id>:
 
 - `.html`: the briefing HTML as the command line keeps it (`build --html --format pdf`), the input
   WeasyPrint lays out: templates, partials and figures together. The inlined stylesheet (the same
-  `briefing.css`, theme variables and @font-face rules in every document) is kept once, in
-  `tests/goldens/briefing.css`, and each golden holds the page without it;
+  in every document) is kept once, in `tests/goldens/briefing.css`, and each golden holds the page
+  without it; that golden holds what the writer adds (theme variables, @font-face rules, page size)
+  around templates/briefing/briefing.css, which it names instead of copying;
 - `.xml`: the memo XML the memo templates make of `make_view(corpus, instrument, audience)`, the input
   of the DOCX writer.
 
@@ -153,7 +154,10 @@ def test_briefing_html_matches_its_golden(
     html = (kept_html[tree] / audience / f"{id_}.html").read_text(encoding="utf-8")
     page, stylesheet = split_stylesheet(html)
     check_golden(GOLDENS / tree / audience / f"{id_}.html", page.encode("utf-8"), update_goldens)
-    check_golden(GOLDENS / "briefing.css", stylesheet.encode("utf-8"), update_goldens)
+    source = (TEMPLATES / "briefing" / "briefing.css").read_text(encoding="utf-8")
+    assert stylesheet.count(source) == 1, "the kept HTML inlines templates/briefing/briefing.css whole"
+    generated = stylesheet.replace(source, "/* templates/briefing/briefing.css */\n")
+    check_golden(GOLDENS / "briefing.css", generated.encode("utf-8"), update_goldens)
 
 
 def split_stylesheet(html: str) -> tuple[str, str]:

@@ -184,7 +184,8 @@ def tool_versions() -> dict[str, str]:
 # --- input hashes -----------------------------------------------------------------------------------------
 
 
-def _digest(*parts: bytes | str) -> str:
+def digest(*parts: bytes | str) -> str:
+    """The sha256 of `parts`, each length-prefixed so that no two different sequences collide."""
     hasher = hashlib.sha256()
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
@@ -256,7 +257,7 @@ class InputHasher:
         self.corpus = corpus
         self.view_source = views or Views(corpus)
         lock = _lock_file()
-        self.base = _digest(
+        self.base = digest(
             json.dumps(tool_versions(), sort_keys=True), lock.read_bytes() if lock else b"no lock"
         )
         formats = all_formats()
@@ -273,7 +274,7 @@ class InputHasher:
                     by_format[fmt.name].extend([relative, path.read_bytes()])
         all_options = [f.name for f in dataclasses.fields(Options)]
         self.formats = {
-            fmt.name: _digest(
+            fmt.name: digest(
                 *by_format[fmt.name],
                 *_option_parts(options, all_options if fmt.option_names is None else fmt.option_names),
             )
@@ -286,11 +287,11 @@ class InputHasher:
         key = (target.product.name, target.subject, target.audience, target.edition)
         if key not in self.views:
             view = self.view_source.get(target.product, target.subject, target.audience, target.edition)
-            self.views[key] = _digest(view_json(view))
+            self.views[key] = digest(view_json(view))
         return self.views[key]
 
     def hash(self, target: Target) -> str:
-        return _digest(
+        return digest(
             self.base,
             self.formats[target.format.name],
             target.product.name,

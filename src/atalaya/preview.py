@@ -21,7 +21,6 @@ for an instrument), and shows that target's view. Nothing here writes a file.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -35,22 +34,13 @@ from .errors import AtalayaError, Diagnostic, TemplateError, shown_path
 from .formats import Rendered, Writer
 from .manifest import Manifest, ManifestEntry
 from .model import Corpus
-from .plan import PREVIEW_FOLDER, InputHasher, Target, Views, all_targets, built_editions
+from .plan import PREVIEW_FOLDER, InputHasher, Target, Views, all_targets, built_editions, digest
 
 HTML_SUFFIX = ".html"
 INDEX = "index.html"
 ASSET_PREFIX = "_preview/"
 # The page shell's files in templates/preview/: the toolbar (Jinja), the screen stylesheet, the script.
 TOOLBAR, SCREEN_CSS, LIVE_JS = "toolbar.html.j2", "preview.css", "live.js"
-
-
-def _digest(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.hexdigest()
 
 
 def shipped_preview_folder() -> Path | None:
@@ -175,7 +165,7 @@ class Previewer:
         for name in (SCREEN_CSS, LIVE_JS, TOOLBAR):
             path = self.preview_folder / name
             files[name] = path.read_bytes() if path.is_file() else b""
-        self.shell_version = _digest(*files.values())[:16]
+        self.shell_version = digest(*files.values())[:16]
         self.assets = {
             SCREEN_CSS: (files[SCREEN_CSS], "text/css; charset=utf-8"),
             LIVE_JS: (files[LIVE_JS], "text/javascript; charset=utf-8"),
@@ -374,7 +364,7 @@ class Previewer:
             text = self.cache[key].get(path)
             if text is None:
                 return None
-            version = _digest(text, self.shell_version)[:16]
+            version = digest(text, self.shell_version)[:16]
             head = (
                 f'<meta name="atalaya-preview" content="{version}" data-page="{html.escape(path)}" />\n'
                 f'<link rel="stylesheet" href="/{ASSET_PREFIX}{SCREEN_CSS}" />\n'
@@ -396,7 +386,7 @@ class Previewer:
                 return "none"
             target = self.state.pages.get(page)
             if target is not None:
-                return _digest(self.state.hash(target.path), self.shell_version)[:16]
+                return digest(self.state.hash(target.path), self.shell_version)[:16]
             if page == INDEX or page.endswith("/" + INDEX):
                 index = self.index_page(page)
                 if index is not None:
