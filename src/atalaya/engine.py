@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from .errors import BuildError, ContentError, Diagnostic, TemplateError, UsageError, shown_path
 from .model import Corpus, load_corpus
 from .output import OutputFolder
-from .plan import Filters, InputHasher, Options, Target, Views, all_targets
+from .plan import INDEX_TEMPLATE, Filters, InputHasher, Options, Target, Views, all_targets
 
 if TYPE_CHECKING:  # the renderers (and Jinja) load only when something is to be built
     from .record import Schedule
@@ -147,16 +148,18 @@ def validate_filters(corpus: Corpus, request: Request) -> None:
         raise UsageError(problems[0] if len(problems) == 1 else "; ".join(problems))
 
 
-def check_templates(templates: TemplateSet) -> None:
-    """Compile every template so a syntax error fails the build before anything is written; each error
-    names the file as Jinja read it (`templates.template_path`), relative to the working directory."""
+def check_templates(templates: TemplateSet, only: Iterable[str] | None = None) -> None:
+    """Compile every template (or `only` those names) so a syntax error fails the build before anything is
+    written; each error names the file as Jinja read it (`templates.template_path`), relative to the working
+    directory."""
     import jinja2
 
+    wanted = None if only is None else set(only)
     errors: list[Diagnostic] = []
     for path in templates.files():
-        if path.suffix != ".j2":
-            continue
         name = path.relative_to(templates.root).as_posix()
+        if path.suffix != ".j2" or (wanted is not None and name not in wanted):
+            continue
         try:
             templates.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
@@ -180,7 +183,9 @@ class Setup:
 
 
 def prepare(request: Request) -> Setup:
-    """Validate everything a build reads, before anything is written; raise what is wrong."""
+    """Validate everything a build reads, before anything is written; raise what is wrong. The templates are
+    compiled by `build` once it knows what is stale: every template hash is in every input hash, so when
+    nothing is stale no template changed since the last good build and only the index template is needed."""
     from .render import TemplateSet
 
     check_output_folder(request.output, content=request.content, templates=request.templates)
@@ -191,7 +196,6 @@ def prepare(request: Request) -> Setup:
     templates = TemplateSet(request.templates)
     if not request.templates.is_dir():
         raise TemplateError(Diagnostic(shown_path(request.templates), 0, 0, "templates folder not found"))
-    check_templates(templates)
     if options.reference_docx is not None and not options.reference_docx.is_file():
         raise BuildError(Diagnostic(shown_path(options.reference_docx), 0, 0, "reference document not found"))
     return Setup(request, corpus, templates)
@@ -233,6 +237,7 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     folder = OutputFolder(request.output)
     views = Views(corpus)  # each view built once: for the hashes, then for the index pages
     plan = plan_build(setup, folder, views)
+    check_templates(setup.templates, None if plan.stale else [INDEX_TEMPLATE])
     result = BuildResult(up_to_date=len(plan.targets) - len(plan.stale), warnings=list(corpus.warnings))
     reporter.start(len(plan.stale), result.up_to_date)
     folder.remove_leftovers()
