@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -210,70 +211,73 @@ def main(ctx: click.Context) -> None:
         ctx.invoke(build)
 
 
-@main.command()
-@content_option
-@templates_option
-@output_option
-@_filters
-@click.option(
-    "-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default: one per core)."
-)
-@click.option("--force", is_flag=True, help="Rebuild even what is up to date.")
-@click.option("--html", "keep_html", is_flag=True, help="Also keep each briefing's HTML as <id>.html.")
-@click.option(
-    "--paper",
-    type=click.Choice(["A4", "Letter"], case_sensitive=False),
-    help="Paper size (default: office.yaml's, else A4).",
-)
-@click.option("--pdfa", is_flag=True, help="Write PDF/A-3b briefings for archiving.")
-@click.option(
-    "--reference-docx",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Word document whose styles the memos take.",
-)
-@strict_option
-@quiet_option
-def build(
-    content: Path = Path("content"),
-    templates: Path = Path("templates"),
-    output: Path = Path("output"),
-    audiences: tuple[str, ...] = (),
-    instruments: tuple[str, ...] = (),
-    languages: tuple[str, ...] = (),
-    formats: tuple[str, ...] = (),
-    shard: tuple[int, int] | None = None,
-    jobs: int = 0,
-    force: bool = False,
-    keep_html: bool = False,
-    paper: str | None = None,
-    pdfa: bool = False,
-    reference_docx: Path | None = None,
-    strict: bool = False,
-    quiet: bool = False,
-) -> None:
-    """Validate the content and build the out-of-date documents (the default command)."""
-    from .engine import Request
-    from .engine import build as run_build
+def _build_options(function: Any) -> Any:
+    """The options `build` and `changes` share: folders, filters, workers and what changes output bytes."""
+    options: list[Callable[[Any], Any]] = [
+        content_option,
+        templates_option,
+        output_option,
+        _filters,
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=0),
+            default=0,
+            help="Worker processes (default: one per core).",
+        ),
+        click.option("--force", is_flag=True, help="Rebuild even what is up to date."),
+        click.option(
+            "--html", "keep_html", is_flag=True, help="Also keep each briefing's HTML as <id>.html."
+        ),
+        click.option(
+            "--paper",
+            type=click.Choice(["A4", "Letter"], case_sensitive=False),
+            help="Paper size (default: office.yaml's, else A4).",
+        ),
+        click.option("--pdfa", is_flag=True, help="Write PDF/A-3b briefings for archiving."),
+        click.option(
+            "--reference-docx",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Word document whose styles the memos take.",
+        ),
+        strict_option,
+        quiet_option,
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
-    request = Request(
-        content=content,
-        templates=templates,
-        output=output,
-        audiences=audiences,
-        subjects=instruments,
-        languages=languages,
-        formats=formats,
-        jobs=jobs,
-        force=force,
-        keep_html=keep_html,
-        strict=strict,
-        shard=shard,
+
+def _request(command: str, baseline: Any = None, **given: Any) -> Any:
+    """The engine request for `build` or `changes` from the shared options."""
+    from .engine import Request
+
+    paper = given["paper"]
+    return Request(
+        content=given["content"],
+        templates=given["templates"],
+        output=given["output"],
+        audiences=given["audiences"],
+        subjects=given["instruments"],
+        languages=given["languages"],
+        formats=given["formats"],
+        jobs=given["jobs"],
+        force=given["force"],
+        keep_html=given["keep_html"],
+        strict=given["strict"],
+        shard=given["shard"],
         options=Options(
             paper={"a4": "A4", "letter": "Letter"}[paper.lower()] if paper else "",
-            pdf_variant="pdf/a-3b" if pdfa else None,
-            reference_docx=reference_docx,
+            pdf_variant="pdf/a-3b" if given["pdfa"] else None,
+            reference_docx=given["reference_docx"],
         ),
+        command=command,
+        baseline=baseline,
     )
+
+
+def _run_build(request: Any, quiet: bool) -> None:
+    from .engine import build as run_build
 
     def action() -> int:
         started = time.perf_counter()
@@ -283,9 +287,9 @@ def build(
         for bug in result.bugs:
             click.echo(bug, err=True)
         if not result.ok:
-            print_diagnostics(sorted(set(result.errors)), "build")
+            print_diagnostics(sorted(set(result.errors)), request.command)
             return EXIT_ERRORS
-        _print_removed(output, result.removed, result.kept, quiet)
+        _print_removed(request.output, result.removed, result.kept, quiet)
         if not quiet:
             click.echo(
                 f"built {len(result.built)}, up to date {result.up_to_date}, "
@@ -295,6 +299,57 @@ def build(
         return EXIT_OK
 
     _run(action)
+
+
+@main.command()
+@_build_options
+def build(**given: Any) -> None:
+    """Validate the content and build the out-of-date documents (the default command)."""
+    given = {**BUILD_DEFAULTS, **given}
+    _run_build(_request("build", **given), given["quiet"])
+
+
+@main.command()
+@click.option("--since", metavar="REF", help="The last edition: a git revision of the content's repository.")
+@click.option(
+    "--previous-content",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The last edition: a content folder kept outside git.",
+)
+@_build_options
+def changes(since: str | None, previous_content: Path | None, **given: Any) -> None:
+    """Build change memos: for each instrument and audience whose view differs from the last edition's,
+    the Word memo with tracked changes and a PDF change page, in <audience>/changes/."""
+    from .baseline import Baseline
+
+    if (since is None) == (previous_content is None):
+        click.echo(
+            "Error: give the last edition with exactly one of --since REF or --previous-content DIR", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    baseline = Baseline(since=since, folder=previous_content)
+    _run_build(_request("changes", baseline, **{**BUILD_DEFAULTS, **given}), given["quiet"])
+
+
+# `main` invokes `build` without arguments when no command is given: click then passes no options at all.
+BUILD_DEFAULTS: dict[str, Any] = {
+    "content": Path("content"),
+    "templates": Path("templates"),
+    "output": Path("output"),
+    "audiences": (),
+    "instruments": (),
+    "languages": (),
+    "formats": (),
+    "shard": None,
+    "jobs": 0,
+    "force": False,
+    "keep_html": False,
+    "paper": None,
+    "pdfa": False,
+    "reference_docx": None,
+    "strict": False,
+    "quiet": False,
+}
 
 
 @main.command()
@@ -453,7 +508,20 @@ def schema(out: Path, check_only: bool) -> None:
     metavar="NAME",
     help="The audience whose documents to summarise (default: the one with the lowest clearance).",
 )
-def summary(content: Path, output: Path, previous: Path | None, audience: str | None) -> None:
+@click.option("--since", metavar="REF", help="Also say what changed since this git revision of the content.")
+@click.option(
+    "--previous-content",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also say what changed since this content folder.",
+)
+def summary(
+    content: Path,
+    output: Path,
+    previous: Path | None,
+    audience: str | None,
+    since: str | None,
+    previous_content: Path | None,
+) -> None:
     """Print a Markdown summary of one audience's output (for $GITHUB_STEP_SUMMARY)."""
     from .engine import Request, load_checked
     from .errors import BuildError, shown_path
@@ -478,7 +546,16 @@ def summary(content: Path, output: Path, previous: Path | None, audience: str | 
                 )
             before = read_manifest(previous, source_language=source)
         stale = [w for w in corpus.warnings if w.category == STALE]
-        text = job_summary(corpus, manifest, before, stale, audience or default_audience(corpus))
+        label = None
+        if since is not None or previous_content is not None:
+            from dataclasses import replace
+
+            from .baseline import Baseline, baseline_corpus
+
+            last = Baseline(since=since, folder=previous_content)
+            corpus = replace(corpus, baseline=baseline_corpus(last, content, corpus, None))
+            label = last.label
+        text = job_summary(corpus, manifest, before, stale, audience or default_audience(corpus), label)
         click.echo(text, nl=False)
         return EXIT_OK
 

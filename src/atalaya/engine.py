@@ -21,10 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from .baseline import Baseline, baseline_corpus
 from .errors import BuildError, ContentError, Diagnostic, TemplateError, UsageError, shown_path
 from .model import Corpus, load_corpus
 from .output import OutputFolder
 from .plan import INDEX_TEMPLATE, Filters, InputHasher, Options, Target, Views, all_targets
+from .products import of_command
 
 if TYPE_CHECKING:  # the renderers (and Jinja) load only when something is to be built
     from .record import Schedule
@@ -71,10 +73,15 @@ class Request:
     shard: tuple[int, int] | None = None
     options: Options = field(default_factory=Options)
     today: date | None = None
+    command: str = "build"
+    """`build` (the briefs) or `changes` (the change memos, against `baseline`)."""
+    baseline: Baseline | None = None
+    """Where the last edition's content is (`changes --since REF` or `--previous-content DIR`)."""
 
     @property
     def filters(self) -> Filters:
-        return Filters(self.audiences, self.subjects, self.languages, self.formats, self.shard)
+        products = of_command(self.command)
+        return Filters(self.audiences, self.subjects, self.languages, self.formats, self.shard, products)
 
     @property
     def keep_side(self) -> frozenset[str]:
@@ -188,8 +195,16 @@ def prepare(request: Request) -> Setup:
     nothing is stale no template changed since the last good build and only the index template is needed."""
     from .render import TemplateSet
 
-    check_output_folder(request.output, content=request.content, templates=request.templates)
+    previous = (
+        {}
+        if request.baseline is None or request.baseline.folder is None
+        else {"previous content": request.baseline.folder}
+    )
+    check_output_folder(request.output, content=request.content, templates=request.templates, **previous)
     corpus = load_checked(request)
+    if request.baseline is not None:
+        baseline = baseline_corpus(request.baseline, request.content, corpus, request.today)
+        corpus = replace(corpus, baseline=baseline)
     validate_filters(corpus, request)
     options = replace(request.options, paper=request.options.paper or corpus.office.paper)
     request = replace(request, options=options)
@@ -250,7 +265,7 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
         # The documents that did build are written, but the manifest (the record of a complete build) and
         # the stale files it lists stay as they were: the next build starts from the last good state.
         return result
-    if request.filters.everything:
+    if request.filters.everything and request.command == "build":
         recorder.finish(lambda manifest: index_pages(corpus, manifest, setup.templates, views))
     else:  # only a full build rewrites the index pages; until then they stay listed as they are
         recorder.finish(None)

@@ -127,15 +127,21 @@ class Filters:
     languages: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     shard: tuple[int, int] | None = None
+    products: tuple[str, ...] = ()
+    """The products of the command (`build`: the briefs; `changes`: the change memos); empty: all. Not a
+    narrowing: a command answers for its own products' files and never for another command's."""
 
     @property
     def everything(self) -> bool:
+        """Whether nothing narrows the command's products (an unfiltered `build` or `changes`)."""
         return not (self.audiences or self.subjects or self.languages or self.formats or self.shard)
 
-    def covers(self, *, subject: str, audience: str, edition: str, format: str) -> bool:
-        """Whether the audience, subject, language and format filters (not the shard) take this document."""
+    def covers(self, *, product: str, subject: str, audience: str, edition: str, format: str) -> bool:
+        """Whether the product, audience, subject, language and format filters (not the shard) take this
+        document."""
         return (
-            (not self.audiences or audience in self.audiences)
+            (not self.products or product in self.products)
+            and (not self.audiences or audience in self.audiences)
             and (not self.subjects or subject in self.subjects)
             and (not self.languages or edition in self.languages)
             and (not self.formats or format in self.formats)
@@ -146,7 +152,13 @@ class Filters:
         chosen = [
             t
             for t in targets
-            if self.covers(subject=t.subject, audience=t.audience, edition=t.edition, format=t.format.name)
+            if self.covers(
+                product=t.product.name,
+                subject=t.subject,
+                audience=t.audience,
+                edition=t.edition,
+                format=t.format.name,
+            )
         ]
         if self.shard is not None:
             k, n = self.shard

@@ -66,12 +66,17 @@ def _up_to_date(
 def _in_scope(entry: ManifestEntry, filters: Filters, planned_anywhere: set[str]) -> bool:
     """Whether this build's filters cover an earlier target it does not plan, so that its files are stale.
 
-    An unfiltered build covers everything. `--audience`, `--instrument`, `--language` and `--format` cover
+    An unfiltered build covers every document of its command's products (`build` never removes a change
+    memo, `changes` never a brief). `--audience`, `--instrument`, `--language` and `--format` cover
     the targets they name. A shard covers the targets that no shard plans any more (a removed instrument, an
     audience that may no longer see it), never a target another shard builds.
     """
     covered = filters.covers(
-        subject=entry.subject, audience=entry.audience, edition=entry.edition, format=entry.format
+        product=entry.product,
+        subject=entry.subject,
+        audience=entry.audience,
+        edition=entry.edition,
+        format=entry.format,
     )
     return covered and (filters.shard is None or entry.target not in planned_anywhere)
 
@@ -178,7 +183,7 @@ class Recorder:
         else:
             self.result.warnings.extend(warnings)
         budget = self.corpus.audiences[target.audience].page_budget
-        if rendered.pages is not None and rendered.pages > budget:
+        if target.product.budgeted and rendered.pages is not None and rendered.pages > budget:
             what = f"the {target.audience} {target.format.template_folder}"
             message = f"{what} runs to {rendered.pages} pages; its page budget is {budget} {building}"
             errors.append(Diagnostic(self._source(target), 1, 1, message, category="build.budget"))

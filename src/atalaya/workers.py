@@ -67,7 +67,7 @@ class Worker:
         try:
             view = product.view(self.job.corpus, target.subject, target.audience, target.edition)
             names = product.template_names(target.format, target.audience)
-            rendered = self.writer(target).render(view, names)
+            rendered = product.render(self.writer(target), view, names)
         except AtalayaError as exc:
             return Outcome(index, diagnostics=tuple(exc.diagnostics))
         except Exception:

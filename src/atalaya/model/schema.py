@@ -287,6 +287,9 @@ class Corpus:
     instruments: dict[str, Instrument]
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
+    baseline: Corpus | None = None
+    """The last edition's content, read under this corpus's office and audiences, when a command compares
+    against it (`changes`); None otherwise."""
 
 
 # The instrument's lists whose items carry their own level, citations and verification (`Marked`).

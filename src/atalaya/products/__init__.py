@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ..formats import Format
+    from ..formats import Format, Rendered, Writer
     from ..model import Corpus
 
 
@@ -23,6 +23,17 @@ class Product(Protocol):
     @property
     def name(self) -> str:
         """The product's name (`brief`), recorded in the manifest."""
+        ...
+
+    @property
+    def command(self) -> str:
+        """The command that builds it (`build`, `changes`): each command answers for its own products."""
+        ...
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether its documents must fit the audience's page budget (a change memo is as long as the
+        changes are)."""
         ...
 
     def subjects(self, corpus: Corpus) -> Sequence[str]:
@@ -50,6 +61,10 @@ class Product(Protocol):
         """The content file (as messages name it) a problem with this subject's document is blamed on."""
         ...
 
+    def render(self, writer: Writer, view: Any, template_names: Sequence[str]) -> Rendered:
+        """The document's bytes: most products hand the view to the format's writer as it is."""
+        ...
+
 
 _REGISTRY: dict[str, Product] = {}
 
@@ -71,5 +86,10 @@ def all_products() -> tuple[Product, ...]:
     return tuple(_REGISTRY.values())
 
 
+def of_command(command: str) -> tuple[str, ...]:
+    """The names of the products a command builds."""
+    return tuple(p.name for p in all_products() if p.command == command)
+
+
 def _load_builtins() -> None:
-    from . import brief  # noqa: F401
+    from . import brief, changes  # noqa: F401

@@ -15,13 +15,15 @@ from ..select import View, audiences_for, make_view
 from . import register
 
 if TYPE_CHECKING:
-    from ..formats import Format
+    from ..formats import Format, Rendered, Writer
     from ..model import Corpus
 
 
 @dataclass(frozen=True)
 class InstrumentBrief:
     name: str = "brief"
+    command: str = "build"
+    budgeted: bool = True
 
     def subjects(self, corpus: Corpus) -> Sequence[str]:
         return sorted(corpus.instruments)
@@ -43,10 +45,18 @@ class InstrumentBrief:
         ]
 
     def source_file(self, corpus: Corpus, subject: str) -> str:
-        for shown, path in corpus.files.items():
-            if path.parent.name == "instruments" and path.stem == subject:
-                return shown
-        return subject
+        return instrument_file(corpus, subject)
+
+    def render(self, writer: Writer, view: View, template_names: Sequence[str]) -> Rendered:
+        return writer.render(view, template_names)
+
+
+def instrument_file(corpus: Corpus, subject: str) -> str:
+    """The instrument's content file as messages name it (`content/instruments/rio-treaty.yaml`)."""
+    for shown, path in corpus.files.items():
+        if path.parent.name == "instruments" and path.stem == subject:
+            return shown
+    return subject
 
 
 BRIEF = register(InstrumentBrief())

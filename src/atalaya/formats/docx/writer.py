@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Final
@@ -26,7 +27,7 @@ from ...render import TemplateSet
 from ...select import View
 from .. import Rendered
 from .builder import PAPERS, Builder
-from .memo_xml import parse_memo, strip_bad_chars
+from .memo_xml import parse_memo, plain, strip_bad_chars
 from .reference import open_base, read_reference
 from .styles import Look
 
@@ -64,6 +65,27 @@ class DocxWriter:
         return self.templates.render(list(template_names), {"view": view})
 
     def render(self, view: View, template_names: Sequence[str]) -> Rendered:
+        document, warnings = self._document(view, template_names)
+        return Rendered(data=_deterministic_zip(_save(document), view.as_of), warnings=tuple(warnings))
+
+    def render_revisions(
+        self, old: View | None, new: View, template_names: Sequence[str], *, banner: str
+    ) -> Rendered:
+        """The memo of `new` with native tracked changes against the memo of `old` (None: everything is an
+        insertion), by the office, dated `new.as_of`. Its headers carry `banner`: the higher of the two
+        views' banners, since deleted text from the old view stays in the file."""
+        from .revisions import mark_revisions  # only change memos need it
+
+        document, warnings = self._document(replace(new, banner=banner), template_names)
+        before = None
+        if old is not None:
+            before, old_warnings = self._document(replace(old, banner=banner), template_names)
+            warnings += old_warnings
+        when = datetime(new.as_of.year, new.as_of.month, new.as_of.day, tzinfo=UTC)
+        mark_revisions(before, document, author=plain(new.office.name), when=when)
+        return Rendered(data=_deterministic_zip(_save(document), new.as_of), warnings=tuple(warnings))
+
+    def _document(self, view: View, template_names: Sequence[str]) -> tuple[DocxDocument, list[Diagnostic]]:
         xml = self.memo_xml(view, template_names)
         where = self._template_shown(template_names)
         warnings: list[Diagnostic] = []
@@ -85,7 +107,7 @@ class DocxWriter:
             look=self.look,
             catalogue=self.templates.catalogue,
         ).build(root)
-        return Rendered(data=_deterministic_zip(_save(document), view.as_of), warnings=tuple(warnings))
+        return document, warnings
 
     def _template_shown(self, template_names: Sequence[str]) -> str:
         """How messages name the memo's template: the file the first existing name resolved to."""
