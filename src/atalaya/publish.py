@@ -12,8 +12,9 @@ a summary shows an audience only what its documents may show.
   (no audience titles or descriptions, no instrument names, acronyms or counts from above public).
 - The job summary (Markdown for $GITHUB_STEP_SUMMARY) covers one audience (by default the one with the
   lowest clearance): its documents with pages, as-of dates and what changed since a previous manifest,
-  and its content overdue for review, under that audience's banner. Content-derived text is escaped so it
-  cannot break the table or inject links or HTML.
+  what changed in each instrument since a last edition when one is given (from the change memos'
+  comparisons of that audience's views), and its content overdue for review, under that audience's banner.
+  Content-derived text is escaped so it cannot break the table or inject links or HTML.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .compare import Comparison
 from .errors import Diagnostic
 from .formats import Format, all_formats
 from .manifest import Manifest, ManifestEntry
@@ -38,6 +40,8 @@ from .select import View, visible_to
 INDEX_NAME = "index.html"
 # The product the index pages and the summary list: the brief on each instrument.
 LISTED_PRODUCT = "brief"
+# The product whose comparisons the summary reports against a last edition.
+CHANGES_PRODUCT = "changes"
 
 
 @dataclass(frozen=True)
@@ -235,14 +239,66 @@ def _state(entry: ManifestEntry, previous: Manifest) -> str:
     return "changed" if before.sha256 != entry.sha256 else ""
 
 
+def _what_changed(comparison: Comparison) -> str:
+    """What the audience will find changed in an instrument, on one line (`summary 1 edited; ...`)."""
+    if comparison.is_new:
+        return "new to this audience"
+    parts = []
+    for section in comparison.changed_sections:
+        counts = [
+            f"{section.count(kind)} {kind}"
+            for kind in ("inserted", "edited", "deleted")
+            if section.count(kind)
+        ]
+        parts.append(f"{section.name} {', '.join(counts)}")
+    for group, changes in (("members", comparison.members), ("partners", comparison.partners)):
+        kinds = sorted({change.kind for change in changes})
+        if kinds:
+            counted = ", ".join(f"{sum(1 for c in changes if c.kind == kind)} {kind}" for kind in kinds)
+            parts.append(f"{group} {counted}")
+    fields = [change.field.replace("_", " ") for change in comparison.headline]
+    if comparison.status_note is not None:
+        fields.append("status note")
+    if fields:
+        parts.append("key facts: " + ", ".join(fields))
+    if comparison.sources_added or comparison.sources_removed:
+        parts.append(
+            f"sources {len(comparison.sources_added)} added, {len(comparison.sources_removed)} removed"
+        )
+    if comparison.related_added or comparison.related_removed:
+        parts.append("related instruments")
+    return "; ".join(parts)
+
+
+def change_summary(corpus: Corpus, audience: str, since: str) -> tuple[list[str], list[str]]:
+    """The summary's lines on what changed since the last edition (`corpus.baseline`) for one audience, and
+    the levels they show: each instrument whose audience view differs, from the change memo's comparison."""
+    product, edition = get_product(CHANGES_PRODUCT), corpus.office.editions[0]
+    rows, levels = [], []
+    for instrument in _by_name(corpus):
+        if audience not in product.audiences(corpus, instrument.id):
+            continue
+        comparison: Comparison = product.view(corpus, instrument.id, audience, edition)
+        levels.append(comparison.banner)
+        rows.append(f"| {md(comparison.new.name)} | {md(_what_changed(comparison))} |")
+    lines = ["", f"### Changed since {md(since)}", ""]
+    if rows:
+        lines += ["| Instrument | What changed |", "|---|---|", *rows]
+    else:
+        lines.append("Nothing this audience sees has changed.")
+    return lines, levels
+
+
 def job_summary(
     corpus: Corpus,
     manifest: Manifest,
     previous: Manifest,
     stale: list[Diagnostic],
     audience: str | None = None,
+    since: str | None = None,
 ) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY about one audience's documents (default: the lowest clearance)."""
+    """Markdown for $GITHUB_STEP_SUMMARY about one audience's documents (default: the lowest clearance);
+    with a last edition (`corpus.baseline`, named `since`), also what changed in it for that audience."""
     audience = audience or default_audience(corpus)
     settings = corpus.audiences[audience]
     levels: list[str] = []
@@ -270,7 +326,7 @@ def job_summary(
     removed_named: list[str] = []
     removed_hidden = 0
     for name, entry in sorted(previous.entries.items()):
-        if entry.audience != audience or name in manifest.entries:
+        if entry.audience != audience or entry.product != LISTED_PRODUCT or name in manifest.entries:
             continue
         instrument = corpus.instruments.get(entry.subject) if entry.product == LISTED_PRODUCT else None
         if instrument is not None and visible_to(settings, instrument.release):
@@ -290,6 +346,10 @@ def job_summary(
         levels.append(instrument.release)
         overdue.append(f"- {md_path(Path(warning.path).name)} (line {warning.line}): {md(warning.message)}")
 
+    changes: list[str] = []
+    if corpus.baseline is not None:
+        changes, changed_levels = change_summary(corpus, audience, since or "the last edition")
+        levels += changed_levels
     banner = f"**{highest(levels).upper()}**"
     columns = [fmt.template_folder.capitalize() for fmt in all_formats()]  # Briefing, Memo
     lines = [
@@ -311,6 +371,7 @@ def job_summary(
             others = f"{removed_hidden} no longer released to this audience"
             text = f"{text}; and {others}" if text else others
         lines += ["", "Removed since the previous run: " + text]
+    lines += changes
     lines += ["", "### Overdue for review", ""]
     if overdue:
         lines += overdue
