@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT, TEMPLATES, Run, run_cli
+from revision_readers import libreoffice_paragraphs, soffice
 
 pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDFs back")
 
@@ -228,10 +229,43 @@ def test_tracked_changes_carry_the_office_and_the_new_date(built: Path) -> None:
     assert "<w:delText" in body and "<w:trPr>" in body
 
 
+@pytest.fixture(scope="module")
+def editions(repo: Path) -> tuple[Path, Path]:
+    """The plain memos of the new and the old edition (no tracked changes), built by `build`."""
+    new_output, old_output = repo.parent / "new", repo.parent / "old"
+    first = repo.parent / "first-edition"
+    subprocess.run(["git", "worktree", "add", "-q", str(first), "HEAD"], cwd=repo, check=True)
+    for content, output in ((repo / "content", new_output), (first / "content", old_output)):
+        result = cli("build", "--content", content, "--output", output, "--format", "docx")
+        assert result.code == 0, result.stderr
+    return new_output, old_output
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_accepts_to_the_new_memo_and_rejects_to_the_old(
+    editions: tuple[Path, Path], built: Path, tmp_path: Path
+) -> None:
+    new_output, old_output = editions
+    jobs = []
+    for audience in AUDIENCES:
+        change = built / audience / "changes" / "canary-mixed.docx"
+        jobs += [(change, "accept"), (change, "reject")]
+        jobs += [(new_output / audience / "canary-mixed.docx", "accept")]
+        jobs += [(old_output / audience / "canary-mixed.docx", "accept")]
+    read = libreoffice_paragraphs(jobs, tmp_path)
+    for audience in AUDIENCES:
+        change = built / audience / "changes" / "canary-mixed.docx"
+        accepted, rejected = read[change, "accept"], read[change, "reject"]
+        assert accepted.changes_before > 0 and accepted.changes_after == rejected.changes_after == 0
+        assert accepted.paragraphs == read[new_output / audience / "canary-mixed.docx", "accept"].paragraphs
+        assert rejected.paragraphs == read[old_output / audience / "canary-mixed.docx", "accept"].paragraphs
+        assert accepted.paragraphs != rejected.paragraphs
+
+
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc reads the tracked changes back")
 @pytest.mark.parametrize("audience", ["public", "analyst"])
 def test_accepting_all_gives_the_new_memo_and_rejecting_all_the_old(
-    repo: Path, built: Path, audience: str
+    editions: tuple[Path, Path], built: Path, audience: str
 ) -> None:
     def plain(path: Path, mode: str = "accept") -> list[str]:
         """The memo's text lines, whitespace squeezed. pandoc keeps a paragraph whose mark is deleted as an
@@ -245,23 +279,7 @@ def test_accepting_all_gives_the_new_memo_and_rejecting_all_the_old(
         lines = (" ".join(line.split()) for line in done.stdout.splitlines())
         return [line for line in lines if re.search(r"\w", re.sub(r"^(\d+\.|-)\s*", "", line))]
 
-    new_output, old_output = repo.parent / "new", repo.parent / "old"
-    first = repo.parent / "first-edition"
-    if not first.exists():
-        subprocess.run(["git", "worktree", "add", "-q", str(first), "HEAD"], cwd=repo, check=True)
-    for content, output in ((repo / "content", new_output), (first / "content", old_output)):
-        result = cli(
-            "build",
-            "--content",
-            content,
-            "--output",
-            output,
-            "--format",
-            "docx",
-            "--instrument",
-            "canary-mixed",
-        )
-        assert result.code == 0, result.stderr
+    new_output, old_output = editions
     memo = built / audience / "changes" / "canary-mixed.docx"
     accepted, rejected = plain(memo, "accept"), plain(memo, "reject")
     assert accepted == plain(new_output / audience / "canary-mixed.docx")
@@ -270,8 +288,10 @@ def test_accepting_all_gives_the_new_memo_and_rejecting_all_the_old(
 
 
 def test_changes_are_incremental_deterministic_and_kept_apart_from_the_briefs(
-    repo: Path, built: Path
+    repo: Path, built: Path, tmp_path: Path
 ) -> None:
+    shutil.copytree(built, tmp_path / "output")  # the other tests read `built` as the first run left it
+    built = tmp_path / "output"
     before = {p: p.read_bytes() for p in memos(built)}
     again = cli("changes", "--since", "HEAD", "--output", built, "-j", "2", cwd=repo)
     assert again.code == 0 and "0 to build" in again.stderr, again.stderr
