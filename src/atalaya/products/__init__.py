@@ -11,6 +11,8 @@ from the target in `plan.Target.path` and nowhere else. A new product is one mod
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -92,4 +94,7 @@ def of_command(command: str) -> tuple[str, ...]:
 
 
 def _load_builtins() -> None:
-    from . import brief, changes  # noqa: F401
+    """Import every module of this package: each registers its product (in name order, so the registry's
+    order does not depend on the file system)."""
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        importlib.import_module(f"{__name__}.{module}")
