@@ -6,7 +6,8 @@ releasability is enforced), which templates render it in each format, where its 
 audience folder, and which content file a problem with it is blamed on.
 
 A target is product x subject x audience x edition x format (`plan.Target`); its output path is derived
-from the target in `plan.Target.path` and nowhere else. A new product is one module that calls `register`.
+from the target in `plan.Target.path` and nowhere else. A new product is one module in this package that
+calls `register`: every module here is imported when the registry is first read.
 """
 
 from __future__ import annotations
