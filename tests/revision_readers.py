@@ -166,8 +166,9 @@ def _inlines(inlines: list[Any]) -> str:
             out.append(" ")
         elif kind in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
             out.append(_inlines(content))
-        elif kind in ("Span", "Link", "Image", "Cite"):
+        elif kind in ("Span", "Link", "Cite"):
             out.append(_inlines(content[1]))
+        # an Image's inlines are its alternative text, not text of the document: left out
         elif kind == "Quoted":
             quote = "“”" if content[0]["t"] == "DoubleQuote" else "‘’"
             out.append(quote[0] + _inlines(content[1]) + quote[1])

@@ -665,6 +665,7 @@ def allowed_to_open(path: Path) -> bool:
         (ROOT / "locale").resolve(),
         Path(font_source_serif_pro.font_directory).resolve(),
         Path(font_source_sans_pro.font_directory).resolve(),
+        (ROOT / "src" / "atalaya" / "data").resolve(),  # the map's boundaries (atalaya.maps)
     )
     if any(path.is_relative_to(folder) for folder in package_data):
         return True

@@ -37,10 +37,11 @@ DOCUMENTS = [
 
 
 def hashes(content: Path, templates: Path, options: Options | None = None) -> dict[str, str]:
-    """Every target's input hash, by path."""
+    """Every instrument brief's input hash, by path (the books and country briefs: tests/test_books.py,
+    tests/test_country_briefs.py)."""
     corpus = load_corpus(content, today=TODAY)
     hasher = InputHasher(corpus, templates, options or Options())
-    return {t.path: hasher.hash(t) for t in all_targets(corpus)}
+    return {t.path: hasher.hash(t) for t in all_targets(corpus) if t.product.name == "brief"}
 
 
 def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
@@ -84,16 +85,21 @@ def test_a_targets_path_is_audience_stem_edition_and_suffix() -> None:
 def test_every_target_is_planned_once_in_a_stable_order() -> None:
     corpus = load_corpus(GOOD, today=TODAY)
     targets = all_targets(corpus)
-    assert [t.path for t in targets] == [f"{d}.{f}" for d in DOCUMENTS for f in ("docx", "pdf")]
-    assert {(t.product.name, t.edition, t.source_edition) for t in targets} == {("brief", "en", True)}
+    briefs = [t for t in targets if t.product.name == "brief"]
+    assert [t.path for t in briefs] == [f"{d}.{f}" for d in DOCUMENTS for f in ("docx", "pdf")]
+    assert {(t.edition, t.source_edition) for t in targets} == {("en", True)}
+    assert {t.product.name for t in targets} == {"brief"}  # no change memo without a last edition
+    assert len({t.path for t in targets}) == len(targets)
+    assert targets == sorted(targets, key=lambda t: t.sort_key)
     assert BRIEF.template_names(PDF, "staff") == ["briefing/staff.html.j2", "briefing/base.html.j2"]
     assert BRIEF.template_names(DOCX, "staff") == ["memo/staff.xml.j2", "memo/base.xml.j2"]
 
 
 def test_filters_and_shards_select_from_the_one_plan() -> None:
     corpus = load_corpus(GOOD, today=TODAY)
-    public = plan_targets(corpus, Filters(audiences=("public",)))
+    public = plan_targets(corpus, Filters(audiences=("public",), products=("brief",)))
     assert [t.path for t in public] == ["public/alpha-pact.docx", "public/alpha-pact.pdf"]
+    assert {t.audience for t in plan_targets(corpus, Filters(audiences=("public",)))} == {"public"}
     memos = plan_targets(corpus, Filters(subjects=("beta-forum",), formats=("docx",)))
     assert [t.path for t in memos] == [f"{a}/beta-forum.docx" for a in ("analyst", "executive", "staff")]
     assert plan_targets(corpus, Filters(languages=("en",))) == all_targets(corpus)
@@ -252,7 +258,7 @@ def test_the_manifest_reads_back_what_it_wrote() -> None:
     ("change", "message"),
     [
         ({"format": "odt"}, "targets[0]: unknown format 'odt'"),
-        ({"product": "book"}, "targets[0]: unknown product 'book'"),
+        ({"product": "pamphlet"}, "targets[0]: unknown product 'pamphlet'"),
         (
             {"subject": "beta-forum"},
             "targets[0]: target, path, audience, subject, edition and format disagree",

@@ -19,6 +19,7 @@ from .errors import Diagnostic, TemplateError, shown_path
 from .figures import timeline_svg
 from .i18n import SOURCE_LANGUAGE, Catalogue, catalogue
 from .load import shown_value
+from .maps import americas_map, view_states
 from .model import PartialDate
 from .select import View
 from .theme import Theme, load_theme
@@ -70,6 +71,8 @@ class TemplateSet:
             theme=self.theme,
             catalogue=self.catalogue,
             timeline_svg=functools.partial(timeline_svg, theme=self.theme, catalogue=self.catalogue),
+            americas_map=functools.partial(americas_map, theme=self.theme, catalogue=self.catalogue),
+            view_states=view_states,
         )
 
     def render(self, names: str | list[str], context: dict[str, Any]) -> str:

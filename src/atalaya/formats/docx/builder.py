@@ -3,28 +3,31 @@
 `Builder.build` empties the base document's body, sets the page, installs the styles (`styles`), fills
 every header and footer with the handling banner (coloured by level), the audience's marking and the
 "Page X of Y" fields beside whatever pictures the base's own carried (`reference.keep_only_pictures`),
-maps each memo XML element onto paragraphs, real Word lists, tables, runs and hyperlinks, writes the core
+maps each memo XML element onto paragraphs, real Word lists, tables, runs, hyperlinks and inline pictures
+(with their alternative text in `wp:docPr/@descr`), writes the core
 and extended properties from the view (dates from `as_of`, never the clock), and finally drops every part
 of the base the memo does not use (`reference.drop_stale_parts`).
 """
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENTATION
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Twips
+from docx.shared import Mm, Twips
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from ...select import View
-from .memo_xml import SPACE, Span, inline_spans, leading_header_rows, plain, xml_text
+from .memo_xml import SPACE, Span, inline_spans, leading_header_rows, picture_bytes, plain, xml_text
 from .reference import drop_stale_parts, drop_unreferenced_rels, keep_only_pictures
 from .styles import PPR_AFTER_PBDR, Look, StyleSheet, font_size, numbering_element
 
@@ -145,11 +148,12 @@ class Builder:
 
     # --- header and footer ------------------------------------------------------------------------------
 
-    def _header_and_footer(self) -> None:
+    def _header_and_footer(self, section: Any = None, level: str | None = None) -> None:
         """Every header and footer the section has shows the memo's banner and marking (and the footer the
         page numbers): the base document's default, first-page and even-page ones lose all their text and
-        keep only their pictures (a logo), even where the first-page or even-page switch is off."""
-        section = self.document.sections[-1]
+        keep only their pictures (a logo), even where the first-page or even-page switch is off. A book
+        (`book.BookBuilder`) fills each of its sections with that section's `level`."""
+        section = section if section is not None else self.document.sections[-1]
         first = section.different_first_page_header_footer
         even = self.document.settings.odd_and_even_pages_header_footer
         headers = [section.header]
@@ -162,7 +166,7 @@ class Builder:
             headers.append(section.even_page_header)
         if even or not section.even_page_footer.is_linked_to_previous:
             footers.append(section.even_page_footer)
-        level = self.view.banner
+        level = level or self.view.banner
         colour = self.look.level_colour(level)
         banner = self.catalogue.level_label(level)
         marking = plain(self.view.audience.marking, 500)
@@ -250,6 +254,9 @@ class Builder:
         if tag == "field":
             self._field(element)
             return
+        if tag == "picture":
+            self._picture(element)
+            return
         paragraph = self._paragraph(STYLE_NAMES[tag])
         self._inline(paragraph, inline_spans(element))
 
@@ -272,6 +279,18 @@ class Builder:
                 parse_xml(f'<w:spacing {nsdecls("w")} w:after="240"/>'),
                 *PPR_AFTER_PBDR[PPR_AFTER_PBDR.index("w:spacing") + 1 :],
             )
+
+    def _picture(self, element: etree._Element) -> None:
+        """A centred paragraph holding the picture at its width (mm; at most the text width), its
+        alternative text in `wp:docPr/@descr` as Word's "Alt Text" pane shows it."""
+        data = picture_bytes(element)
+        assert data is not None  # parse_memo checked it
+        text_mm = self.text_width * 25.4 / 1440
+        width = min(float(element.get("width") or text_mm), text_mm)
+        paragraph = self._paragraph("Body Text")
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        shape = paragraph.add_run().add_picture(io.BytesIO(data), width=Mm(width))
+        shape._inline.docPr.set("descr", plain(element.get("alt", ""), 4000))
 
     def _list(self, element: etree._Element, *, level: int) -> None:
         ordered = element.tag == "ol"

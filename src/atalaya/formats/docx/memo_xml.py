@@ -16,6 +16,9 @@ in one `TemplateError`:
         <tr><th>...</th><td>...</td></tr>
                                          "Memo Table" (light rules) or "Key Facts Table" (shaded box);
                                          a row of <th> only is a header row repeated on every page
+      <picture alt="..." width="120">    a PNG (base64) in a centred paragraph, `width` in mm (at most
+                                         the text width, which is also the default), `alt` its
+                                         alternative text
     inline, inside any of the above:     text, <b>, <i>, <a href="https://...">, <br/>
 
 Whitespace in the XML collapses as in HTML (`inline_spans`). Characters XML cannot hold are stripped before
@@ -25,6 +28,8 @@ knows Word: the builder maps the tree onto a document.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -39,7 +44,7 @@ CORE_TEXT_LIMIT: Final = 255
 
 _INLINE: Final = frozenset({"b", "i", "a", "br"})
 _TEXT_BLOCKS: Final = frozenset({"field", "title", "subtitle", "h1", "h2", "h3", "p", "quote", "caption"})
-_BLOCKS: Final = _TEXT_BLOCKS | {"ul", "ol", "table"}
+_BLOCKS: Final = _TEXT_BLOCKS | {"ul", "ol", "table", "picture"}
 _CHILDREN: Final[dict[str, frozenset[str]]] = {
     "memo": _BLOCKS,
     **{name: _INLINE for name in _TEXT_BLOCKS},
@@ -54,16 +59,20 @@ _CHILDREN: Final[dict[str, frozenset[str]]] = {
     "i": _INLINE,
     "a": frozenset({"b", "i", "br"}),
     "br": frozenset(),
+    "picture": frozenset(),
 }
 _ATTRIBUTES: Final[dict[str, frozenset[str]]] = {
     "field": frozenset({"label"}),
     "table": frozenset({"kind", "widths"}),
     "a": frozenset({"href"}),
+    "picture": frozenset({"alt", "width"}),
 }
-_REQUIRED: Final[dict[str, tuple[str, ...]]] = {"field": ("label",), "a": ("href",)}
+_REQUIRED: Final[dict[str, tuple[str, ...]]] = {"field": ("label",), "a": ("href",), "picture": ("alt",)}
 _HOLDS_TEXT: Final = _TEXT_BLOCKS | {"li", "th", "td", "b", "i", "a"}
 _TABLE_KINDS: Final = ("grid", "facts")
 _LINK_SCHEMES: Final = ("http://", "https://", "mailto:")
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+MAX_PICTURE_WIDTH_MM: Final = 1000.0
 
 # Characters XML 1.0 cannot hold, plus C1 controls and non-characters: stripped before parsing.
 _BAD_CHARS: Final = re.compile(
@@ -156,7 +165,18 @@ def _check(element: etree._Element, problems: list[str]) -> None:
                     f"line {line}: <table widths='{widths}'>: expected {columns} positive numbers, "
                     "separated by commas"
                 )
-    if name not in _HOLDS_TEXT and (element.text or "").strip():
+    if name == "picture":
+        width = element.get("width")
+        try:
+            valid_width = width is None or 0 < float(width) <= MAX_PICTURE_WIDTH_MM
+        except ValueError:
+            valid_width = False
+        if not valid_width:
+            expected = f"expected a width in mm, above 0 and at most {MAX_PICTURE_WIDTH_MM:g}"
+            problems.append(f"line {line}: <picture width='{width}'>: {expected}")
+        if picture_bytes(element) is None:
+            problems.append(f"line {line}: <picture> must hold a PNG image, base64-encoded")
+    elif name not in _HOLDS_TEXT and (element.text or "").strip():
         problems.append(f"line {line}: text directly inside <{name}> must be inside a paragraph element")
     children = _CHILDREN[name]
     for child in element:
@@ -177,6 +197,15 @@ def _check(element: etree._Element, problems: list[str]) -> None:
                 "a paragraph element"
             )
         _check(child, problems)
+
+
+def picture_bytes(element: etree._Element) -> bytes | None:
+    """The PNG a <picture> holds (base64, whitespace allowed), or None if it holds no PNG."""
+    try:
+        data = base64.b64decode(SPACE.sub("", element.text or ""), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return data if data.startswith(_PNG_SIGNATURE) else None
 
 
 def _names(names: frozenset[str]) -> str:

@@ -13,6 +13,12 @@ font faces instead of linking the files, so it renders alone and carries no path
 Output is deterministic: dates come from the content (`as_of`), `SOURCE_DATE_EPOCH` is set from `as_of`
 while the PDF is written (fontTools stamps embedded font subsets with it) and the file identifier is a hash
 of the content, so the same view gives the same bytes whatever the clock says.
+
+Every PDF is tagged for PDF/UA-1 (`pdf/ua-1`, what `pdfua check` verifies): a structure tree, the document
+language, the title shown by viewers, alternative text on figures (an SVG's `<title>`), a `/Scope` on
+every table header cell (from the HTML `scope`, which WeasyPrint does not carry over) and the PDF/UA
+identification in the XMP metadata. With another variant (`--pdfa`: PDF/A-3b) the identification is added
+to that variant's XMP, with the extension schema PDF/A requires for it, so the file claims both.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ with warnings.catch_warnings():
 PAPERS = {"A4": "A4", "Letter": "letter"}
 FIT_LEVELS = 4
 """How many tighter settings (`fit-1`...) the writer tries before a briefing is over its page budget."""
+ACCESSIBLE = "pdf/ua-1"
+"""The variant every PDF conforms to; another variant (PDF/A) is written with its identification added."""
 STYLESHEET = "briefing.css"
 """The stylesheet's name in the format's template folder (`briefing/briefing.css`)."""
 
@@ -290,7 +298,7 @@ class PdfWriter:
     def _options(self) -> dict[str, Any]:
         # full_fonts: prepared faces are embedded whole, with no per-document subsetting (see prepare_face)
         options: dict[str, Any] = {
-            "pdf_variant": self.pdf_variant,
+            "pdf_variant": self.pdf_variant or ACCESSIBLE,
             "pdf_tags": True,
             "pdf_identifier": True,
             "full_fonts": True,
@@ -312,7 +320,8 @@ class PdfWriter:
         anything the fetcher refuses, `TemplateError` when the templates fail.
         """
         names = list(template_names)
-        budget = view.audience.page_budget
+        # A view may set its own budget (a briefing book's is None: no budget, laid out once).
+        budget = getattr(view, "page_budget", view.audience.page_budget)
         self.fetcher.refused.clear()
         with _captured_warnings() as messages:
             try:
@@ -326,7 +335,7 @@ class PdfWriter:
                         stylesheets=self.sheets.parsed,
                         **self._options(),
                     )
-                    if len(document.pages) <= budget:
+                    if budget is None or len(document.pages) <= budget:
                         break
             except FatalURLFetchingError as exc:
                 raise self._refusal(str(exc)) from None
@@ -345,7 +354,9 @@ class PdfWriter:
         epoch = int(datetime.combine(view.as_of, time(0), tzinfo=UTC).timestamp())
         with _captured_warnings() as messages, _source_date_epoch(epoch):
             try:
-                data = laid_out.document.write_pdf(finisher=_finisher(view), **self._options())
+                options = self._options()
+                claim_ua = not options["pdf_variant"].startswith("pdf/ua")
+                data = laid_out.document.write_pdf(finisher=_finisher(view, claim_ua=claim_ua), **options)
             except FatalURLFetchingError as exc:
                 raise self._refusal(str(exc)) from None
         self._check_refusals()
@@ -378,10 +389,69 @@ class _FixedProfile(ColorProfile):  # type: ignore[misc]  # weasyprint ships no 
         return self._icc
 
 
-def _finisher(view: View) -> Any:
-    """Document information WeasyPrint does not take from HTML: the publisher."""
+def _finisher(view: View, *, claim_ua: bool) -> Any:
+    """What WeasyPrint does not take from HTML: the publisher, the header cells' scope and, under another
+    variant than PDF/UA-1 (`claim_ua`), the PDF/UA identification."""
 
     def finish(document: Any, pdf: Any) -> None:
         pdf.info["Publisher"] = pydyf.String(view.office.publisher)
+        _scope_header_cells(document)
+        if claim_ua:
+            _claim_pdf_ua(document, pdf)
 
     return finish
+
+
+_SCOPES = {"row": "/Row", "rowgroup": "/Row", "col": "/Column", "colgroup": "/Column"}
+
+
+def _scope_header_cells(document: Any) -> None:
+    """Give every table header cell's structure element the `/Scope` of its HTML `scope` attribute.
+
+    WeasyPrint's tagging (`pdf.tags`) links data cells to header cells by `/Headers` and `/ID` but writes
+    no `/Scope`, which PDF/UA-1 checkers (Matterhorn 15-003) look for on `TH`. It keeps each cell's
+    structure element on the cell box as `mark`; a header without `scope` counts as a column header there,
+    and here too.
+    """
+    for page in document.pages:
+        boxes = [page._page_box]
+        while boxes:
+            box = boxes.pop()
+            boxes.extend(getattr(box, "children", ()))
+            mark = getattr(box, "mark", None)
+            if mark is not None and box.element_tag == "th":
+                mark["A"]["Scope"] = _SCOPES.get(box.element.get("scope", ""), "/Column")
+
+
+_PDF_UA_IDENTIFICATION = b"""<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" \
+pdfuaid:part="1"/>
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Indicates which part of ISO 14289 standard is followed</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+"""
+"""PDF/UA-1 identification (`pdfuaid:part`) and the PDF/A extension schema that declares its namespace
+(PDF/A allows only predefined or declared XMP properties)."""
+
+
+def _claim_pdf_ua(document: Any, pdf: Any) -> None:
+    """Add the PDF/UA-1 identification to the XMP packet another variant (PDF/A) wrote, or write a packet
+    holding it where that variant wrote none."""
+    reference = pdf.catalog.get("Metadata")
+    if reference is None:
+        document.metadata.include_in_pdf(pdf, "ua", 1, None, compress=True)
+        return
+    stream = pdf.objects[int(reference.split()[0])]
+    packet = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in stream.stream)
+    end = packet.rindex(b"</rdf:RDF>")
+    stream.stream = [packet[:end] + _PDF_UA_IDENTIFICATION + packet[end:]]
