@@ -95,8 +95,13 @@ def read_pdf(path: Path) -> Read:
 
 
 def docx_parts(path: Path) -> dict[str, str]:
+    """Every XML part of the package (pictures, such as the map's PNG, hold no text)."""
     with zipfile.ZipFile(path) as package:
-        return {name: package.read(name).decode("utf-8") for name in package.namelist()}
+        return {
+            name: package.read(name).decode("utf-8")
+            for name in package.namelist()
+            if name.endswith((".xml", ".rels"))
+        }
 
 
 def xml_text(xml: str) -> str:
