@@ -1,6 +1,8 @@
 """Measure the build on the shipped corpus and print the figures and ratios the README reports.
 
-One run, one machine, so the ratios compare like with like (these machines are shared and noisy):
+One run, one machine, so the ratios compare like with like (these machines are shared and noisy). Every
+build here is of the briefs on the instruments (`--product brief`); `benchmarks/books.py` measures the
+briefing books and a build of every product:
 
     python benchmarks/run.py            # everything, about five minutes on two cores
     python benchmarks/run.py --quick    # skip the 1,000-instrument corpus
@@ -33,6 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = [sys.executable, str(ROOT / "build.py")]
+BRIEFS = ("--product", "brief")
+"""Every build here builds the briefs on the instruments only: `benchmarks/books.py` measures the briefing
+books, and a full build of every product."""
 
 
 def run(*args: str | Path, cwd: Path = ROOT) -> float:
@@ -489,22 +494,24 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
         return
     content = ROOT / "content"
-    total = count_targets(content)
-    pdfs = count_targets(content, "--format", "pdf")
+    total = count_targets(content, *BRIEFS)
+    pdfs = count_targets(content, "--format", "pdf", *BRIEFS)
     docxs = total - pdfs
     print(
         f"corpus: {len(_SHIPPED)} instruments, {total} targets ({pdfs} PDF, {docxs} DOCX), {os.cpu_count()} cores"
     )
 
-    figures["full_j1"] = run("build", "--output", work / "j1", "-j", "1", "--quiet")
-    figures["full_j2"] = run("build", "--output", work / "j2", "-j", "2", "--quiet")
+    figures["full_j1"] = run("build", *BRIEFS, "--output", work / "j1", "-j", "1", "--quiet")
+    figures["full_j2"] = run("build", *BRIEFS, "--output", work / "j2", "-j", "2", "--quiet")
     # measured apart: the sampler's own work would slow the timed build
-    _, peaks = run_sampling_memory("build", "--output", work / "memory", "-j", "2", "--quiet")
+    _, peaks = run_sampling_memory("build", *BRIEFS, "--output", work / "memory", "-j", "2", "--quiet")
     figures["pdf_j2"] = run(
-        "build", "--output", work / "pdf", "-j", "2", "--format", "pdf", "--html", "--quiet"
+        "build", *BRIEFS, "--output", work / "pdf", "-j", "2", "--format", "pdf", "--html", "--quiet"
     )
-    figures["docx_j1"] = run("build", "--output", work / "docx", "-j", "1", "--format", "docx", "--quiet")
-    figures["noop"] = run("build", "--output", work / "j2", "--quiet")
+    figures["docx_j1"] = run(
+        "build", *BRIEFS, "--output", work / "docx", "-j", "1", "--format", "docx", "--quiet"
+    )
+    figures["noop"] = run("build", *BRIEFS, "--output", work / "j2", "--quiet")
 
     edited = work / "content-edited"
     shutil.copytree(content, edited)
@@ -516,7 +523,7 @@ def main() -> None:
     shutil.copytree(work / "j2", work / "edit")
     started = time.perf_counter()
     done = subprocess.run(
-        [*BUILD, "build", "--content", str(edited), "--output", str(work / "edit"), "-j", "2"],
+        [*BUILD, "build", *BRIEFS, "--content", str(edited), "--output", str(work / "edit"), "-j", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -569,7 +576,16 @@ def main() -> None:
             print(
                 f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)"
             )
-        public_memos = ("build", "--content", big, "--output", work / "big-out", "--audience", "public")
+        public_memos = (
+            "build",
+            *BRIEFS,
+            "--content",
+            big,
+            "--output",
+            work / "big-out",
+            "--audience",
+            "public",
+        )
         built = run(*public_memos, "--format", "docx", "--quiet")
         seconds = run(*public_memos, "--format", "docx", "--quiet")
         print(

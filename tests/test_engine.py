@@ -20,7 +20,8 @@ from conftest import GOOD, ROOT, TEMPLATES, run_cli
 
 pytestmark = pytest.mark.slow
 
-ALL_TARGETS = sorted(
+FORMATS = ("pdf", "docx")
+BRIEFS = sorted(
     f"{audience}/{instrument}.{fmt}"
     for instrument, audiences in (
         ("alpha-pact", ("analyst", "executive", "public", "staff")),
@@ -28,8 +29,41 @@ ALL_TARGETS = sorted(
         ("beta-forum", ("analyst", "executive", "staff")),
     )
     for audience in audiences
-    for fmt in ("pdf", "docx")
+    for fmt in FORMATS
 )
+# every audience is cleared for alpha-pact, so every audience has a briefing book
+BOOKS = sorted(
+    f"{audience}/book.{fmt}" for audience in ("analyst", "executive", "public", "staff") for fmt in FORMATS
+)
+COUNTRIES = sorted(
+    f"{audience}/countries/{code}.{fmt}"
+    for code, audiences in (
+        # alpha-pact's members; the executive's sections show no members (nor partners): no country briefs
+        ("AR", ("analyst", "public", "staff")),
+        ("BR", ("analyst", "public", "staff")),
+        ("CL", ("analyst", "public", "staff")),
+        # alpha-pact's observer: only the analyst's sections show partners
+        ("NO", ("analyst",)),
+    )
+    for audience in audiences
+    for fmt in FORMATS
+)
+ALL_TARGETS = sorted(BRIEFS + BOOKS + COUNTRIES)
+
+
+def product_and_subject(target: str) -> tuple[str, str]:
+    """What a target's path says it is: (`brief`, instrument), (`book`, `book`) or (`countries`, code)."""
+    stem = target.split("/", 1)[1].rsplit(".", 1)[0]
+    if stem == "book":
+        return "book", "book"
+    if stem.startswith("countries/"):
+        return "countries", stem.removeprefix("countries/")
+    return "brief", stem
+
+
+def built_targets(log: str) -> list[str]:
+    """The targets a build's log reports as built, sorted."""
+    return sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
 
 
 def snapshot(output: Path) -> dict[str, bytes]:
@@ -60,6 +94,10 @@ def test_full_build_writes_every_target_and_a_manifest_that_describes_it(referen
     data = manifest(reference)
     assert [t["target"] for t in data["targets"]] == ALL_TARGETS
     for entry in data["targets"]:
+        assert entry["path"] == entry["target"]
+        assert (entry["product"], entry["subject"]) == product_and_subject(entry["target"]), entry
+        assert entry["audience"] == entry["target"].split("/", 1)[0]
+        assert entry["format"] == entry["target"].rsplit(".", 1)[1]
         path = reference / entry["path"]
         content = path.read_bytes()
         assert hashlib.sha256(content).hexdigest() == entry["sha256"]
@@ -73,6 +111,7 @@ def test_full_build_writes_every_target_and_a_manifest_that_describes_it(referen
             assert entry["pages"] is None
     assert {"weasyprint", "python-docx", "atalaya", "fonttools"} <= set(data["tools"])
     assert not (reference / "public" / "beta-forum.pdf").exists()
+    assert not (reference / "executive" / "countries").exists()
 
 
 def test_index_pages_list_every_document_with_relative_links(reference: Path) -> None:
@@ -111,7 +150,7 @@ def test_noop_rebuild_writes_nothing_and_imports_no_renderer(reference: Path, tm
         "from pathlib import Path\n"
         "from atalaya.engine import Request, build\n"
         f"result = build(Request(content=Path({str(GOOD)!r}), templates=Path({str(TEMPLATES)!r}), output=Path({str(output)!r})))\n"
-        "assert result.ok and result.built == [] and result.up_to_date == 14, result\n"
+        f"assert result.ok and result.built == [] and result.up_to_date == {len(ALL_TARGETS)}, result\n"
         "heavy = [m for m in ('weasyprint', 'docx', 'fontTools') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
@@ -132,23 +171,32 @@ def test_an_edit_rebuilds_the_documents_whose_view_it_changes(reference: Path, t
         text = path.read_text(encoding="utf-8")
         assert old in text
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
-        log = build(content, output, "-j", "2")
-        return sorted(line.split()[1] for line in log.splitlines() if line.startswith("["))
+        return built_targets(build(content, output, "-j", "2"))
 
+    # beta-forum is a chapter of the books of the audiences cleared for it (not the public's); it names
+    # no country, so no country brief shows it
+    beta_books = [t for t in BOOKS if not t.startswith("public/")]
     beta = content / "instruments" / "beta-forum.yaml"
-    assert rebuilt_after(beta, "has not met since 2018", "last met in 2018") == [
-        t for t in ALL_TARGETS if "beta-forum" in t
-    ]
+    assert rebuilt_after(beta, "has not met since 2018", "last met in 2018") == sorted(
+        [t for t in BRIEFS if "beta-forum" in t] + beta_books
+    )
     # renaming beta-forum changes what the analyst's alpha-pact documents show under "related" (the only
-    # audience cleared for beta-forum that shows related instruments)
-    assert rebuilt_after(beta, "name: Beta Forum", "name: Beta Dialogue") == [
-        t for t in ALL_TARGETS if "beta-forum" in t or t.startswith("analyst/alpha-pact.")
-    ]
-    # an internal item of a public file: the public's documents do not show it, so are not rebuilt
+    # audience cleared for beta-forum that shows related instruments), and its chapter in those books
+    assert rebuilt_after(beta, "name: Beta Forum", "name: Beta Dialogue") == sorted(
+        [t for t in BRIEFS if "beta-forum" in t or t.startswith("analyst/alpha-pact.")] + beta_books
+    )
+    # an internal item of a public file: the public's documents do not show it, so are not rebuilt; nor
+    # are the country briefs, which show an instrument's member rows and not its summary
     alpha = content / "instruments" / "alpha-pact.yaml"
-    assert rebuilt_after(alpha, "ALPHA-INTERNAL-CANARY consultations", "Talks") == [
-        t for t in ALL_TARGETS if "alpha-pact" in t and not t.startswith("public/")
-    ]
+    assert rebuilt_after(alpha, "ALPHA-INTERNAL-CANARY consultations", "Talks") == sorted(
+        t for t in BRIEFS + BOOKS if "beta-forum" not in t and not t.startswith("public/")
+    )
+    # Norway's observer row: only the analyst's sections show partners, so the analyst's alpha-pact
+    # documents and book, and of the country briefs only the analyst's on Norway
+    assert rebuilt_after(alpha, "role: Observer since 1999.", "role: Observer.") == sorted(
+        [t for t in BRIEFS + BOOKS if t.startswith(("analyst/alpha-pact.", "analyst/book."))]
+        + [t for t in COUNTRIES if t.startswith("analyst/countries/NO.")]
+    )
 
 
 def test_same_inputs_give_identical_bytes_across_runs_clocks_time_zones_and_workers(
@@ -174,7 +222,10 @@ def test_a_failing_target_is_named_and_loses_no_other_work(tmp_path: Path) -> No
     result = run_cli("build", "--content", GOOD, "--templates", templates, "--output", output, "-j", "2")
     assert result.code == 1
     assert "Traceback" not in result.stderr
-    failed = sorted(t for t in ALL_TARGETS if t.startswith("executive/") and t.endswith(".pdf"))
+    # the executive's briefs; its book shows each chapter through the executive's template too, but
+    # without the closing block, so it is written
+    failed = sorted(t for t in BRIEFS if t.startswith("executive/") and t.endswith(".pdf"))
+    assert failed == ["executive/alpha-pact.pdf", "executive/beta-forum.pdf"]
     for target in failed:
         assert f"(building {target})" in result.stderr
         assert f"{target} FAILED" in result.stderr
@@ -306,7 +357,7 @@ def test_shards_partition_the_targets_and_merge_into_the_one_shot_manifest(
     assert manifest(merged)["files"] == {}
     for entry in manifest(merged)["targets"]:
         assert (merged / entry["path"]).read_bytes() == (reference / entry["path"]).read_bytes()
-    assert "0 to build, 14 up to date" in build(GOOD, merged)
+    assert f"0 to build, {len(ALL_TARGETS)} up to date" in build(GOOD, merged)
     assert manifest(merged) == manifest(reference)
     assert snapshot(merged) == snapshot(reference)
 
@@ -315,7 +366,34 @@ def test_list_json_and_usage_errors() -> None:
     listed = run_cli("list", "--content", GOOD, "--json", "--audience", "public")
     assert listed.code == 0
     rows = json.loads(listed.stdout)
-    assert [r["target"] for r in rows] == ["public/alpha-pact.docx", "public/alpha-pact.pdf"]
+    public = [t for t in ALL_TARGETS if t.startswith("public/")]
+    assert public == [
+        *(f"public/alpha-pact.{fmt}" for fmt in ("docx", "pdf")),
+        *(f"public/book.{fmt}" for fmt in ("docx", "pdf")),
+        *(f"public/countries/{code}.{fmt}" for code in ("AR", "BR", "CL") for fmt in ("docx", "pdf")),
+    ]
+    assert sorted(rows, key=lambda r: r["target"]) == [
+        {
+            "target": t,
+            "product": product_and_subject(t)[0],
+            "subject": product_and_subject(t)[1],
+            "audience": "public",
+            "edition": "en",
+            "format": t.rsplit(".", 1)[1],
+        }
+        for t in public
+    ]
+    # every target, each once
+    listed = run_cli("list", "--content", GOOD, "--json")
+    assert listed.code == 0
+    assert sorted(r["target"] for r in json.loads(listed.stdout)) == ALL_TARGETS
+    listed = run_cli("list", "--content", GOOD, "--product", "countries", "--product", "book")
+    assert listed.code == 0
+    assert sorted(listed.stdout.split()) == sorted(BOOKS + COUNTRIES)
+    for command in ("build", "list"):
+        unknown = run_cli(command, "--content", GOOD, "--product", "pamphlet")
+        assert unknown.code == 2, command
+        assert "unknown product 'pamphlet'; choose from: book, brief, countries" in unknown.stderr
     unknown = run_cli("build", "--content", GOOD, "--audience", "press")
     assert unknown.code == 2
     assert "unknown audience 'press'; choose from: analyst, executive, public, staff" in unknown.stderr
@@ -327,6 +405,35 @@ def test_list_json_and_usage_errors() -> None:
     assert "'odt' is not one of 'pdf', 'docx'" in wrong.stderr
     shard = run_cli("list", "--content", GOOD, "--shard", "3/2")
     assert shard.code == 2
+
+
+def test_a_build_narrowed_to_a_product_writes_only_its_documents(reference: Path, tmp_path: Path) -> None:
+    listed = run_cli("list", "--content", GOOD, "--product", "book")
+    assert listed.code == 0
+    assert sorted(listed.stdout.split()) == BOOKS
+    output = tmp_path / "output"
+    shutil.copytree(reference, output)
+    before = snapshot(output)
+    # two books to write again; a brief, a country brief and two index pages gone, outside the filter
+    missing = ["analyst/book.docx", "public/book.pdf"]
+    outside = ["public/alpha-pact.pdf", "analyst/countries/NO.docx", "index.html", "staff/index.html"]
+    for name in missing + outside:
+        (output / name).unlink()
+    log = build(GOOD, output, "--product", "book")
+    assert built_targets(log) == missing
+    assert f"{len(missing)} to build, {len(BOOKS) - len(missing)} up to date" in log
+    # the books as a full build writes them; nothing outside the filter written (no index page) or removed
+    after = snapshot(output)
+    del after["manifest.json"]
+    assert after == {k: v for k, v in before.items() if k not in outside and k != "manifest.json"}
+    books = [e for e in manifest(output)["targets"] if e["product"] == "book"]
+    assert books == [e for e in manifest(reference)["targets"] if e["product"] == "book"]
+    assert [e["target"] for e in books] == BOOKS
+
+    unknown = run_cli("build", "--content", GOOD, "--output", tmp_path / "unknown", "--product", "pamphlet")
+    assert unknown.code == 2
+    assert "unknown product 'pamphlet'; choose from: book, brief, countries" in unknown.stderr
+    assert not (tmp_path / "unknown").exists()
 
 
 def test_clean_removes_only_a_generated_folder(reference: Path, tmp_path: Path) -> None:
@@ -368,16 +475,37 @@ def test_render_warnings_carry_their_formats_category_and_fail_under_strict(tmp_
     shutil.copytree(TEMPLATES, templates)
     with (templates / "briefing" / "briefing.css").open("a", encoding="utf-8") as css:
         css.write("\np { colr: red; }\n")
-    one = ("--content", GOOD, "--templates", templates, "--audience", "public", "--format", "pdf")
+    one = ("--content", GOOD, "--templates", templates, "--audience", "public", "--format", "pdf", "-j", "2")
     done = run_cli("build", *one, "--output", tmp_path / "out")
     assert done.code == 0, done.stderr
-    # located at the instrument's file; the category is the writer's, else its format's (`render.pdf`)
-    [line] = [line for line in done.stderr.splitlines() if "colr" in line]
-    alpha = (GOOD / "instruments" / "alpha-pact.yaml").relative_to(ROOT)
-    assert line.startswith(f"{alpha}:1:1: warning: Ignored `colr: red` at ")
-    assert re.search(r" \(building public/alpha-pact\.pdf\) \[render\.[a-z-]+\]$", line), line
+    # Located at the subject's file (the instrument's; the book's audiences.yaml, as the book is the
+    # audience's; the country briefs' countries.yaml); the category is the writer's, else its format's
+    # (`render.pdf`). Every PDF of the public's uses the stylesheet: one warning each.
+    pdfs = [t for t in ALL_TARGETS if t.startswith("public/") and t.endswith(".pdf")]
+    assert pdfs == [
+        "public/alpha-pact.pdf",
+        "public/book.pdf",
+        "public/countries/AR.pdf",
+        "public/countries/BR.pdf",
+        "public/countries/CL.pdf",
+    ]
+    sources = {
+        "brief": "instruments/alpha-pact.yaml",
+        "book": "audiences.yaml",
+        "countries": "countries.yaml",
+    }
+    lines = [line for line in done.stderr.splitlines() if "colr" in line]
+    assert len(lines) == len(pdfs), lines
+    for target in pdfs:
+        [line] = [line for line in lines if f" (building {target}) " in line]
+        source = (GOOD / sources[product_and_subject(target)[0]]).relative_to(ROOT)
+        assert line.startswith(f"{source}:1:1: warning: Ignored `colr: red` at "), line
+        assert re.search(rf" \(building {re.escape(target)}\) \[render\.[a-z-]+\]$", line), line
     strict = run_cli("build", *one, "--output", tmp_path / "strict", "--strict")
     assert strict.code == 1
-    [line] = [line for line in strict.stderr.splitlines() if "colr" in line]
-    assert re.search(r" \(building public/alpha-pact\.pdf\) \[render\.[a-z-]+\] \(--strict\)$", line), line
-    assert not (tmp_path / "strict" / "public" / "alpha-pact.pdf").exists()
+    lines = [line for line in strict.stderr.splitlines() if "colr" in line]
+    assert len(lines) == len(pdfs), lines
+    for target in pdfs:
+        [line] = [line for line in lines if f" (building {target}) " in line]
+        assert re.search(rf" \(building {re.escape(target)}\) \[render\.[a-z-]+\] \(--strict\)$", line), line
+        assert not (tmp_path / "strict" / target).exists(), target

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from atalaya.book import BOOK_ID, book_audiences
+from atalaya.country import audiences_of, country_codes
 from atalaya.model import LEVELS, Corpus, load_corpus
 from atalaya.render import TemplateSet
 from atalaya.select import make_view
@@ -56,6 +58,21 @@ def documents(tree: str) -> list[tuple[str, str]]:
         for name, audience in corpus.audiences.items()
         if LEVELS.index(instrument.release) <= LEVELS.index(audience.clearance)
     )
+
+
+def built_documents(tree: str) -> list[str]:
+    """`<audience>/<stem>` of every document a full build of the tree makes: the briefs (`documents`),
+    each audience's briefing book (`book/book_audiences`) and the country briefs (`countries/<CODE>` for
+    each audience whose views name the country as member or partner)."""
+    corpus = corpus_of(tree)
+    briefs = [f"{audience}/{id_}" for audience, id_ in documents(tree)]
+    books = [f"{audience}/{BOOK_ID}" for audience in book_audiences(corpus)]
+    countries = [
+        f"{audience}/countries/{code}"
+        for code in country_codes(corpus)
+        for audience in audiences_of(corpus, code)
+    ]
+    return sorted([*briefs, *books, *countries])
 
 
 CASES = [(tree, audience, id_) for tree in TREES for audience, id_ in documents(tree)]
@@ -127,7 +144,8 @@ def test_memo_xml_matches_its_golden(
 
 @pytest.fixture(scope="module")
 def kept_html(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each tree's output folder, built once for the module with `--html --format pdf`."""
+    """Each tree's output folder, built once for the module with `--html --format pdf` (every product:
+    the kept HTML of the books and country briefs is checked too, though only briefs have goldens)."""
     built: dict[str, Path] = {}
     for tree in TREES:
         output = tmp_path_factory.mktemp(f"goldens-{tree}") / "output"
@@ -142,8 +160,11 @@ def kept_html(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("tree", TREES)
 def test_the_build_keeps_html_for_exactly_the_trees_documents(kept_html: dict[str, Path], tree: str) -> None:
+    expected = [f"{stem}.html" for stem in built_documents(tree)]
+    # the full build's documents: briefs, a book per audience cleared for some instrument, country briefs
+    assert {name.split("/", 1)[1] for name in expected} >= {"book.html", "countries/AR.html"}
     kept = sorted(p.relative_to(kept_html[tree]).as_posix() for p in kept_html[tree].rglob("*.html"))
-    assert kept == [f"{audience}/{id_}.html" for audience, id_ in documents(tree)]
+    assert kept == expected
 
 
 @pytest.mark.slow

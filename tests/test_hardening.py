@@ -94,13 +94,32 @@ def xml_text(xml: str) -> str:
 # === bad input through the real command line ===========================================================
 
 
+# Every file of the last good build: the public documents of the good tree (its brief on the one public
+# instrument, its briefing book and its country briefs, each as PDF and DOCX) and the manifest.
+LAST_GOOD = {
+    "manifest.json",
+    *(
+        f"public/{stem}.{fmt}"
+        for stem in ("alpha-pact", "book", "countries/AR", "countries/BR", "countries/CL")
+        for fmt in ("pdf", "docx")
+    ),
+}
+
+
+def files_of(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def last_good(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A previous good build (the public documents of the good tree), copied into each test's output."""
+    """A previous good build (every public document of the good tree, books and country briefs included),
+    copied into each test's output."""
     output = tmp_path_factory.mktemp("last-good") / "output"
     result = run_cli("build", "--content", GOOD, "--output", output, "--audience", "public", "-j", "1")
     assert result.code == 0, result.stderr
-    assert {p.name for p in output.rglob("*.pdf")} == {"alpha-pact.pdf"}
+    assert files_of(output) == LAST_GOOD
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(entry["path"] for entry in manifest["targets"]) == sorted(LAST_GOOD - {"manifest.json"})
     return output
 
 
@@ -438,11 +457,12 @@ def test_all_errors_of_all_files_are_reported_in_one_run(good_tree: Path, output
             "unknown instrument 'gamma-pact'; choose from: alpha-pact, beta-forum",
         ),
         (("--format", "odt"), "'odt' is not one of 'pdf', 'docx'"),
+        (("--product", "booklet"), "unknown product 'booklet'; choose from: book, brief, countries"),
         (("--audience", "public", "--audience", "Public"), "unknown audience 'Public'"),
         (("--jobs", "-1"), "-1 is not in the range x>=0"),
         (("--shard", "0/2"), "K must be between 1 and N"),
     ],
-    ids=["audience", "instrument", "format", "audience-case", "jobs", "shard"],
+    ids=["audience", "instrument", "format", "product", "audience-case", "jobs", "shard"],
 )
 def test_wrong_command_line_values_exit_2_and_write_nothing(
     args: tuple[str, ...], message: str, output: Path

@@ -10,13 +10,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from lxml import etree
 
 from conftest import FIXTURES, GOOD, ROOT, TEMPLATES, run_cli
+
+if TYPE_CHECKING:
+    from atalaya.model import Corpus
 
 CANARY = FIXTURES / "canary"
 # The canary tree's audiences, as audiences.yaml spells them.
@@ -29,6 +35,17 @@ AUDIENCES = {
 # The highest level in any document each audience gets of the canary tree (canary-mixed has restricted
 # summary items that the executive and analyst views keep; staff's internal items; public's nothing more).
 BANNERS = {"executive": "restricted", "analyst": "restricted", "staff": "internal", "public": "public"}
+# The countries whose brief each audience gets: those its views name as member or partner (the public's
+# sections show members, not partners; the staff's none above internal; the executive's neither section).
+COUNTRY_BRIEFS = {
+    "executive": [],
+    "analyst": ["AR", "BR", "CL", "ES", "FR", "NO"],
+    "staff": ["AR", "BR"],
+    "public": ["AR"],
+}
+# The names of the countries that canary-mixed lists only above public (BR, CL, FR, ES) or in a section the
+# public is not shown (NO, a partner): none may reach what the public sees.
+NOT_PUBLIC_COUNTRIES = ("Brazil", "Chile", "France", "Spain", "Norway")
 INTERNAL_FILE = "canary-secret"
 INTERNAL_NAME = "ZZRELINTZZ Council"
 ABOVE_PUBLIC = re.compile(r"ZZ[A-Z]{3}(INT|RES)ZZ")
@@ -80,9 +97,63 @@ def banners(page: etree._Element) -> list[tuple[str, str, str]]:
     return found
 
 
-def targets_of(output: Path, audience: str) -> list[str]:
+def targets_of(output: Path, audience: str, product: str | None = None) -> list[str]:
+    """The output-relative paths of the audience's documents in the manifest (of one product if given)."""
     data = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
-    return sorted(t["path"] for t in data["targets"] if t["audience"] == audience)
+    return sorted(
+        t["path"]
+        for t in data["targets"]
+        if t["audience"] == audience and (product is None or t["product"] == product)
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the first cell's text
+    handling: str | None  # the level of the handling cell (`level-internal`), where the table has one
+    links: tuple[str, ...]
+
+
+def tables(page: etree._Element) -> dict[str, list[Row]]:
+    """The rows of each table in the page's main part, by the heading of its first column (Instrument for
+    the briefs, Book for the briefing book, Country for the country briefs); one group per page here."""
+    found: dict[str, list[Row]] = {}
+    for table in page.iter("table"):
+        key = "".join(table.find("thead").find("tr").find("th").itertext()).strip()
+        assert key not in found, key
+        rows = []
+        for tr in table.find("tbody").iter("tr"):
+            cells = tr.findall("td")
+            levels = [
+                c.get("class", "").removeprefix("level-")
+                for c in cells
+                if c.get("class", "").startswith("level-")
+            ]
+            assert len(levels) <= 1, levels
+            rows.append(
+                Row(
+                    name="".join(cells[0].itertext()).strip(),
+                    handling=levels[0] if levels else None,
+                    links=tuple(a.get("href") for a in tr.iter("a")),
+                )
+            )
+        found[key] = rows
+    return found
+
+
+def listed_view(corpus: Corpus, audience: str, document: str) -> Any:
+    """The audience's view behind a document its index lists (`canary-mixed.docx`, `book.docx`,
+    `countries/AR.docx`, relative to the audience's folder), made directly from the view builders."""
+    from atalaya.book import make_book_view
+    from atalaya.country import make_country_view
+    from atalaya.select import make_view
+
+    stem = document.rsplit(".", 1)[0]
+    if stem == "book":
+        return make_book_view(corpus, audience)
+    if stem.startswith("countries/"):
+        return make_country_view(corpus, stem.removeprefix("countries/"), audience, "en")
+    return make_view(corpus, corpus.instruments[stem], audience)
 
 
 # --- the index pages ---------------------------------------------------------------------------------
@@ -104,7 +175,7 @@ def test_top_index_shows_nothing_above_public(built: Path) -> None:
     for element in (body[0], body[-1]):  # a banner at the top and at the bottom
         assert "banner-public" in element.get("class", "").split()
     assert banners(page) == [("banner banner-public", "PUBLIC", "PUBLIC RELEASE")] * 2
-    # The public documents, and each audience's own index by folder name.
+    # The public documents (briefs, book, country briefs), and each audience's own index by folder name.
     expected = targets_of(built, "public") + [f"{name}/index.html" for name in AUDIENCES]
     assert links(page) == sorted(expected)
     for link in links(page):
@@ -112,6 +183,18 @@ def test_top_index_shows_nothing_above_public(built: Path) -> None:
     labels = {a.get("href"): "".join(a.itertext()) for a in page.iter("a")}
     for name in AUDIENCES:
         assert labels[f"{name}/index.html"] == name
+    # The book and country-brief rows are the public's, made from the public's views, which are all public.
+    shown = tables(page)
+    assert shown["Book"] == [Row("Briefing book", None, ("public/book.docx",))]
+    assert shown["Country"] == [Row("Argentina", None, ("public/countries/AR.docx",))]
+    from atalaya.model import load_corpus
+
+    corpus = load_corpus(CANARY)
+    for rows in shown.values():
+        for row in rows:
+            assert not ABOVE_PUBLIC.search(row.name), row
+            for link in row.links:
+                assert listed_view(corpus, "public", link.removeprefix("public/")).banner == "public", link
 
 
 @pytest.mark.slow
@@ -130,22 +213,63 @@ def test_each_audience_index_carries_its_banner_marking_and_only_its_documents(
     assert documents == sorted(p.split("/", 1)[1] for p in targets_of(built, audience))
     for link in documents:
         assert (path.parent / link).is_file(), link
-    # Its banner is the highest level of the documents it lists, taken from the audience views.
+    # Its banner is the highest level of everything it lists (briefs, book, country briefs), each taken
+    # from the audience's own view of it; each row's handling cell is that view's banner.
     from atalaya.model import level_rank, load_corpus
-    from atalaya.select import make_view, visible_to
 
     corpus = load_corpus(CANARY)
-    views = [
-        make_view(corpus, instrument, audience)
-        for instrument in corpus.instruments.values()
-        if visible_to(corpus.audiences[audience], instrument.release)
-    ]
-    assert max((v.banner for v in views), key=level_rank) == level
+    views = {document: listed_view(corpus, audience, document) for document in documents}
+    assert "book.docx" in views
+    assert max((v.banner for v in views.values()), key=level_rank) == level
+    rows = [row for found in tables(page).values() for row in found]
+    assert sorted(link for row in rows for link in row.links) == documents
+    for row in rows:
+        for link in row.links:
+            assert row.handling == views[link].banner, (row, link)
     text = path.read_text(encoding="utf-8")
     for name, (_, _, other_marking, _) in AUDIENCES.items():
         if name != audience:
             assert other_marking not in text and f"{name}/" not in text, name
     assert AUDIENCES[audience][0] in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("audience", list(AUDIENCES))
+def test_each_audience_index_lists_its_book_and_exactly_its_country_briefs(
+    built: Path, audience: str
+) -> None:
+    from atalaya.book import book_audiences
+    from atalaya.country import audiences_of, country_codes
+    from atalaya.model import load_corpus
+
+    corpus = load_corpus(CANARY)
+    codes = [code for code in country_codes(corpus) if audience in audiences_of(corpus, code)]
+    assert codes == COUNTRY_BRIEFS[audience]
+    assert audience in book_audiences(corpus)  # every canary audience is cleared for a public instrument
+    path = built / audience / "index.html"
+    text = path.read_text(encoding="utf-8")
+    shown = tables(parse(path))
+    book = listed_view(corpus, audience, "book.docx")
+    assert shown["Book"] == [Row("Briefing book", book.banner, ("book.docx",))]
+    if codes:
+        assert "<h3>Country briefs</h3>" in text
+        assert shown["Country"] == [
+            Row(
+                listed_view(corpus, audience, f"countries/{code}.docx").name,
+                listed_view(corpus, audience, f"countries/{code}.docx").banner,
+                (f"countries/{code}.docx",),
+            )
+            for code in codes
+        ]
+    else:
+        assert "Country" not in shown
+        assert "Country briefs" not in text and "countries/" not in text
+    # The manifest agrees with the page, and every link leads to its document.
+    assert targets_of(built, audience, "book") == [f"{audience}/book.docx"]
+    assert targets_of(built, audience, "countries") == [f"{audience}/countries/{code}.docx" for code in codes]
+    for row in (*shown["Book"], *shown.get("Country", [])):
+        for link in row.links:
+            assert (path.parent / link).is_file(), link
 
 
 @pytest.mark.slow
@@ -205,6 +329,11 @@ def test_summary_defaults_to_the_lowest_clearance_and_shows_only_what_it_may_see
         data["targets"].append(
             {**template, "target": name, "path": name, "audience": audience, "subject": instrument}
         )
+    # A country brief the public had and no longer has (the country may no longer be shown to it).
+    name = "public/countries/BR.docx"
+    data["targets"].append(
+        {**template, "target": name, "path": name, "product": "countries", "subject": "BR"}
+    )
     previous.write_text(json.dumps(data), encoding="utf-8")
 
     code, out, err = summary(built, "--previous", previous, content=content)
@@ -215,12 +344,16 @@ def test_summary_defaults_to_the_lowest_clearance_and_shows_only_what_it_may_see
     assert not ABOVE_PUBLIC.search(out)
     assert INTERNAL_FILE not in out and "ZZRELINTZZ" not in out
     assert "gone" not in out  # removed documents of no longer released content are counted, not named
+    assert "BR.docx" not in out and "Brazil" not in out
     for name, (title, _, marking, clearance) in AUDIENCES.items():
         if clearance != "public":
             assert title not in out and marking not in out and f"{name}/" not in out, name
     assert "| Canary Public Board | 2026-11-01 | – | DOCX |" in out
-    assert "3 documents; 0 new or changed since the previous run." in out
-    assert "Removed since the previous run: 2 no longer released to this audience" in out
+    assert "| Briefing book | 2026-11-01 | – | DOCX |" in lines
+    assert "Country briefs: 1 country, 1 document (0 new or changed) in `countries/`." in lines
+    # three briefs, the book and one country brief
+    assert "5 documents; 0 new or changed since the previous run." in out
+    assert "Removed since the previous run: 3 no longer released to this audience" in out
     overdue = out.split("### Overdue for review", 1)[1]
     assert "`canary-public.yaml`" in overdue and "`canary-mixed.yaml`" in overdue
     assert "canary-secret.yaml" not in overdue
@@ -233,8 +366,70 @@ def test_summary_of_a_named_audience_shows_its_documents_under_its_banner(built:
     lines = out.splitlines()
     assert lines[0] == "**INTERNAL**" and lines[-1] == "**INTERNAL**"
     assert "STAFF USE" in out and "ZZRELINTZZ Council" in out
-    assert "4 documents; 4 new or changed since the previous run." in out
+    assert "| Briefing book | 2026-11-01 | – | DOCX **new** |" in lines
+    assert "Country briefs: 2 countries, 2 documents (2 new or changed) in `countries/`." in lines
+    # four briefs, the book and two country briefs
+    assert "7 documents; 7 new or changed since the previous run." in out
     assert "RESTRICTED" not in out and "ANALYST FILE" not in out
+
+
+def docx_xml(path: Path) -> str:
+    """The main part of a Word document, as text (enough to look for a canary word in it)."""
+    with zipfile.ZipFile(path) as package:
+        return package.read("word/document.xml").decode("utf-8")
+
+
+@pytest.mark.slow
+def test_no_canary_above_public_reaches_the_top_index_or_the_default_summary(built: Path) -> None:
+    # The canaries are live: the analyst's book and country briefs carry words above public.
+    assert ABOVE_PUBLIC.search(docx_xml(built / "analyst" / "book.docx"))
+    assert ABOVE_PUBLIC.search(docx_xml(built / "analyst" / "countries" / "BR.docx"))
+    assert "Brazil" in (built / "analyst" / "index.html").read_text(encoding="utf-8")
+
+    top = (built / "index.html").read_text(encoding="utf-8")
+    shown = tables(parse(built / "index.html"))
+    new_rows = [*shown["Book"], *shown["Country"]]
+    assert [row.links for row in new_rows] == [("public/book.docx",), ("public/countries/AR.docx",)]
+    for row in new_rows:
+        assert not ABOVE_PUBLIC.search(row.name), row
+        assert row.name not in NOT_PUBLIC_COUNTRIES, row
+    assert not ABOVE_PUBLIC.search(top)
+    for name in NOT_PUBLIC_COUNTRIES:
+        assert name not in top, name
+
+    code, out, err = summary(built)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "**PUBLIC**" and lines[-1] == "**PUBLIC**"
+    [book_row] = [line for line in lines if line.startswith("| Briefing book |")]
+    assert book_row == "| Briefing book | 2026-11-01 | – | DOCX **new** |"
+    [country_line] = [line for line in lines if line.startswith("Country briefs:")]
+    assert country_line == "Country briefs: 1 country, 1 document (1 new or changed) in `countries/`."
+    assert not ABOVE_PUBLIC.search(out)
+    for name in NOT_PUBLIC_COUNTRIES:
+        assert name not in out, name
+
+
+@pytest.mark.slow
+def test_summary_of_the_analyst_shows_its_book_row_and_its_country_briefs(built: Path) -> None:
+    code, out, err = summary(built, "--audience", "analyst")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "**RESTRICTED**" and lines[-1] == "**RESTRICTED**"
+    assert "ANALYST FILE" in out
+    table = [line for line in lines if line.startswith("| ") and not line.startswith("| Instrument |")]
+    # the briefs by instrument name, then the audience's book
+    assert [row.split(" | ")[0] for row in table] == [
+        "| Canary Mixed Accord",
+        "| Canary Note Forum",
+        "| Canary Public Board",
+        "| ZZRELINTZZ Council",
+        "| Briefing book",
+    ]
+    assert table[-1] == "| Briefing book | 2026-11-01 | – | DOCX **new** |"
+    assert "Country briefs: 6 countries, 6 documents (6 new or changed) in `countries/`." in lines
+    # four briefs, the book and six country briefs
+    assert "11 documents; 11 new or changed since the previous run." in out
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 """What the tool removes, and only that: stale files after a build, `clean`, `merge`, failed builds, bad manifests.
 
 Every test runs the command line on a small copy of the good fixture tree (audiences public, staff and a
-public `press` clone) and reads the output folder and manifest.json back.
+public `press` clone) and reads the output folder and manifest.json back. A full build of it writes each
+audience's briefs, its briefing book and its country briefs (TARGETS).
 """
 
 from __future__ import annotations
@@ -29,16 +30,37 @@ PRESS = """press:
   page_budget: 4
   memo_for: Press Office
 """
-# alpha-pact (public) goes to every audience, beta-forum (internal) to staff only.
-TARGETS = sorted(
-    [
-        *(f"{a}/alpha-pact.{f}" for a in ("press", "public", "staff") for f in ("pdf", "docx")),
-        "staff/beta-forum.pdf",
-        "staff/beta-forum.docx",
-    ]
-)
+AUDIENCES = ("press", "public", "staff")
+# Briefs: alpha-pact (public) goes to every audience, beta-forum (internal) to staff only.
+BRIEFS = [
+    *(f"{a}/alpha-pact.{f}" for a in AUDIENCES for f in ("pdf", "docx")),
+    "staff/beta-forum.pdf",
+    "staff/beta-forum.docx",
+]
+# A briefing book for every audience cleared for some instrument: all three (alpha-pact).
+BOOKS = [f"{a}/book.{f}" for a in AUDIENCES for f in ("pdf", "docx")]
+# A country brief for each country an audience's views list as member or partner: alpha-pact's members
+# AR, BR and CL in every audience (its partner NO is in no audience's sections; beta-forum lists nobody).
+COUNTRIES = [f"{a}/countries/{c}.{f}" for a in AUDIENCES for c in ("AR", "BR", "CL") for f in ("pdf", "docx")]
+TARGETS = sorted([*BRIEFS, *BOOKS, *COUNTRIES])
 HTML = sorted(t.replace(".pdf", ".html") for t in TARGETS if t.endswith(".pdf"))
 INDEX = ["index.html", "press/index.html", "public/index.html", "staff/index.html"]
+
+
+def product_and_subject(target: str) -> tuple[str, str]:
+    """What a target of TARGETS is, from its path: (product, subject)."""
+    _, _, rest = target.partition("/")
+    stem = rest.rsplit(".", 1)[0]
+    if stem == "book":
+        return "book", "book"
+    if stem.startswith("countries/"):
+        return "countries", stem.removeprefix("countries/")
+    return "brief", stem
+
+
+def under(paths: list[str], *audiences: str, suffix: str = "") -> list[str]:
+    """Those of `paths` in the audiences' folders (and ending with `suffix`), sorted."""
+    return sorted(p for p in paths if p.split("/", 1)[0] in audiences and p.endswith(suffix))
 
 
 def small_tree(folder: Path) -> Path:
@@ -139,6 +161,15 @@ def test_the_manifest_records_every_file_the_build_wrote(with_html: Path) -> Non
     data = manifest(with_html)
     assert data["format"] == 3 and str(data["generator"]).startswith("atalaya ")
     assert sorted(data["files"]) == INDEX
+    assert [e["target"] for e in data["targets"]] == TARGETS
+    for entry in data["targets"]:
+        target = entry["target"]
+        assert (entry["product"], entry["subject"]) == product_and_subject(target), target
+        assert (entry["audience"], entry["format"], entry["path"]) == (
+            target.split("/", 1)[0],
+            target.rsplit(".", 1)[1],
+            target,
+        ), target
     sides = {e["target"]: sorted(e["side_files"]) for e in data["targets"]}
     assert sides == {t: [t.replace(".pdf", ".html")] if t.endswith(".pdf") else [] for t in TARGETS}
     assert_manifest_matches_disk(with_html)
@@ -154,30 +185,23 @@ def test_a_full_build_removes_what_it_no_longer_produces_and_lists_it(content: P
     audiences = content / "audiences.yaml"
     audiences.write_text(audiences.read_text(encoding="utf-8").replace(PRESS, ""), encoding="utf-8")
     log = build(content, output)
-    expected = sorted(
-        [
-            *(f"{a}/alpha-pact.{s}" for a in ("press", "public") for s in ("pdf", "docx", "html")),
-            "press/index.html",
-            "staff/alpha-pact.html",
-            "staff/beta-forum.html",
-        ]
-    )
+    # public and press are now cleared for nothing: no brief, book or country brief; staff keeps its
+    # documents (alpha-pact's members are still in its view) but loses every HTML
+    kept = under(TARGETS, "staff")
+    assert len(kept) == 12
+    expected = sorted({*under(TARGETS, "press", "public"), *HTML, "press/index.html"})
     assert removed(output, log) == expected
     for path in expected:
         assert not os.path.lexists(output / path)
     assert not (output / "press").exists()  # emptied by the removal
+    assert not (output / "public" / "countries").exists()
     assert (output / "public").is_dir() and (output / "public" / "index.html").is_file()
     assert (output / "notes.txt").read_text(encoding="utf-8") == "the user's own"
     assert (output / "public" / "mine.txt").is_file()
-    assert [t["target"] for t in manifest(output)["targets"]] == [
-        "staff/alpha-pact.docx",
-        "staff/alpha-pact.pdf",
-        "staff/beta-forum.docx",
-        "staff/beta-forum.pdf",
-    ]
+    assert [t["target"] for t in manifest(output)["targets"]] == kept
     assert_manifest_matches_disk(output, own=frozenset({"notes.txt", "public/mine.txt"}))
     again = build(content, output)
-    assert removed(output, again) == [] and "0 to build, 4 up to date" in again
+    assert removed(output, again) == [] and f"0 to build, {len(kept)} up to date" in again
 
 
 def test_kept_html_is_checked_by_hash_and_rebuilt_when_edited(content: Path, output: Path) -> None:
@@ -185,11 +209,11 @@ def test_kept_html_is_checked_by_hash_and_rebuilt_when_edited(content: Path, out
     original = page.read_bytes()
     page.write_bytes(original.replace(b"Beta Forum", b"Tampered Forum"))
     log = build(content, output, "--html")
-    assert "1 to build, 7 up to date" in log
+    assert f"1 to build, {len(TARGETS) - 1} up to date" in log
     assert "staff/beta-forum.pdf (" in log
     assert page.read_bytes() == original
     page.unlink()
-    assert "1 to build, 7 up to date" in build(content, output, "--html")
+    assert f"1 to build, {len(TARGETS) - 1} up to date" in build(content, output, "--html")
     assert page.read_bytes() == original
     assert_manifest_matches_disk(output)
 
@@ -197,33 +221,49 @@ def test_kept_html_is_checked_by_hash_and_rebuilt_when_edited(content: Path, out
 def test_filtered_builds_remove_only_inside_their_filters(content: Path, output: Path) -> None:
     edit(content / "instruments" / "alpha-pact.yaml", "release: public", "release: internal")
     before = files(output)
+    # public and press are now cleared for nothing: none of their briefs, books and country briefs is planned
+    press_pdf = under(TARGETS, "press", suffix=".pdf")
+    public_pdf = under(TARGETS, "public", suffix=".pdf")
+    assert len(press_pdf) == len(public_pdf) == 5
 
-    # DOCX only: the public and press memos of alpha-pact go; their briefings and every HTML stay.
+    # DOCX only: the public and press memos go; their PDFs and every HTML stay.
     log = build(content, output, "--format", "docx")
-    assert removed(output, log) == ["press/alpha-pact.docx", "public/alpha-pact.docx"]
+    assert removed(output, log) == under(TARGETS, "press", "public", suffix=".docx")
     listed = [t["target"] for t in manifest(output)["targets"]]
-    assert "public/alpha-pact.pdf" in listed and "press/alpha-pact.pdf" in listed
-    for path in (*HTML, "public/alpha-pact.pdf", "press/alpha-pact.pdf", *INDEX):
+    assert [t for t in listed if not t.startswith("staff/")] == sorted([*press_pdf, *public_pdf])
+    for path in (*HTML, *public_pdf, *press_pdf, *INDEX):
         assert (output / path).read_bytes() == before[path], path  # index pages: only a full build
 
-    # The public PDFs without --html: the public briefing and its HTML go; the press ones stay.
+    # The public PDFs without --html: the public PDFs and their HTML go; the press ones stay.
     log = build(content, output, "--format", "pdf", "--audience", "public")
-    assert removed(output, log) == ["public/alpha-pact.html", "public/alpha-pact.pdf"]
-    assert (output / "press" / "alpha-pact.html").is_file()
-
-    # A shard removes what no shard builds any more (press) and its own targets' HTML, not the other's.
-    shard = run_cli("list", "--content", content, "--shard", "1/3").stdout.split()
-    mine = {t.replace(".pdf", ".html") for t in shard if t.endswith(".pdf")}
-    assert mine == {"staff/beta-forum.html"}
-    log = build(content, output, "--shard", "1/3")
-    assert removed(output, log) == sorted({"press/alpha-pact.html", "press/alpha-pact.pdf", *mine})
-    assert (output / "staff" / "alpha-pact.html").is_file()  # another shard's
+    assert removed(output, log) == sorted([*public_pdf, *under(HTML, "public")])
+    for path in (*press_pdf, *under(HTML, "press")):
+        assert (output / path).is_file(), path
     assert_manifest_matches_disk(output)
 
-    # The full build finishes the job: the last HTML goes (press keeps its index page, now empty).
+    # A shard removes what no shard builds any more (press) and its own targets' HTML, not the others'.
+    shard = run_cli("list", "--content", content, "--shard", "1/3").stdout.split()
+    mine = {t.replace(".pdf", ".html") for t in shard if t.endswith(".pdf")}
+    assert mine == {"staff/alpha-pact.html", "staff/countries/BR.html"}
+    others = sorted(set(under(HTML, "staff")) - mine)
+    assert others == [
+        "staff/beta-forum.html",
+        "staff/book.html",
+        "staff/countries/AR.html",
+        "staff/countries/CL.html",
+    ]
+    log = build(content, output, "--shard", "1/3")
+    assert removed(output, log) == sorted({*press_pdf, *under(HTML, "press"), *mine})
+    for path in others:
+        assert (output / path).is_file(), path  # another shard's
+    assert_manifest_matches_disk(output)
+
+    # The full build finishes the job: the other shards' HTML goes (press keeps its index page, now empty).
     log = build(content, output)
-    assert removed(output, log) == ["staff/alpha-pact.html"]
+    assert removed(output, log) == others
     assert sorted(files(output / "press")) == ["index.html"]
+    assert sorted(files(output / "public")) == ["index.html"]
+    assert [t["target"] for t in manifest(output)["targets"]] == under(TARGETS, "staff")
     assert_manifest_matches_disk(output)
 
 
@@ -295,13 +335,15 @@ def _set(data: dict[str, Any], key: str, value: object, **more: object) -> dict[
 
 
 PUBLIC_DOCX = ("--audience", "public", "--format", "docx")
+PUBLIC_MEMOS = under(TARGETS, "public", suffix=".docx")  # its brief, book and country briefs
 
 
 @pytest.fixture(scope="module")
 def public_docx(small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build of the public memo only (read-only: tests copy it)."""
+    """A build of the public memos only (read-only: tests copy it)."""
     output = tmp_path_factory.mktemp("public-docx") / "output"
     build(small, output, *PUBLIC_DOCX)
+    assert [t["target"] for t in manifest(output)["targets"]] == PUBLIC_MEMOS
     return output
 
 
@@ -317,7 +359,7 @@ def test_a_malformed_manifest_means_a_full_rebuild_not_a_traceback(
     bad = MALFORMED[case](good, victim)
     (output / "manifest.json").write_text(bad if isinstance(bad, str) else json.dumps(bad), encoding="utf-8")
     log = build(small, output, *PUBLIC_DOCX)
-    assert "1 to build, 0 up to date" in log
+    assert f"{len(PUBLIC_MEMOS)} to build, 0 up to date" in log
     assert victim.is_file() and removed(output, log) == []
     assert manifest(output) == good
     assert_manifest_matches_disk(output)
@@ -375,8 +417,9 @@ def test_merge_refuses_paths_outside_the_shard_or_the_output_folder(
     assert "Traceback" not in done.stderr
     assert f"{shard}:1:1: {message}" in done.stderr
     assert not (merged / "manifest.json").exists()
-    assert list(elsewhere.rglob("*.docx")) == (
-        [] if case != "shard-link" else [elsewhere / "public" / "alpha-pact.docx"]
+    # nothing was written there: it holds only the shard's own memos, moved there in the shard-link case
+    assert sorted(elsewhere.rglob("*.docx")) == (
+        [] if case != "shard-link" else [elsewhere / path for path in PUBLIC_MEMOS]
     )
 
 
@@ -407,7 +450,7 @@ def test_merged_html_shards_equal_a_one_shot_html_build(small: Path, with_html: 
     assert data["files"] == {}
     assert_manifest_matches_disk(merged)
     log = build(small, merged, "--html")  # as the CI merge job does after merging
-    assert "0 to build, 8 up to date" in log
+    assert f"0 to build, {len(TARGETS)} up to date" in log
     assert manifest(merged) == one_shot
     assert files(merged) == files(with_html)
 
@@ -419,11 +462,11 @@ def test_merge_into_an_old_output_removes_what_the_merged_manifest_no_longer_lis
     shard = _docx_shard(public_docx, tmp_path / "shard")
     done = run_cli("merge", shard, "--output", output)
     assert done.code == 0, done.stderr
-    assert [t["target"] for t in manifest(output)["targets"]] == ["public/alpha-pact.docx"]
-    assert sorted(files(output)) == ["manifest.json", "notes.txt", "public/alpha-pact.docx"]
-    assert removed(output, done.stderr) == sorted(
-        set(TARGETS) - {"public/alpha-pact.docx"} | set(HTML) | set(INDEX)
-    )
+    assert [t["target"] for t in manifest(output)["targets"]] == PUBLIC_MEMOS
+    assert sorted(files(output)) == sorted(["manifest.json", "notes.txt", *PUBLIC_MEMOS])
+    assert removed(output, done.stderr) == sorted(set(TARGETS) - set(PUBLIC_MEMOS) | set(HTML) | set(INDEX))
+    for path in PUBLIC_MEMOS:
+        assert (output / path).read_bytes() == (public_docx / path).read_bytes(), path
 
 
 # === clean ===============================================================================================
@@ -444,7 +487,10 @@ def test_clean_deletes_only_what_the_manifest_lists(output: Path, tmp_path: Path
     assert sorted(files(output)) == ["notes.txt", "public/mine.txt"]
     assert sorted(p.name for p in output.iterdir()) == ["linked", "notes.txt", "public", "staff"]
     assert (outside / "precious.pdf").is_file()
-    assert len(list((tmp_path / "staff-outside").iterdir())) == 7  # 4 documents, 2 HTML, 1 index page
+    # every document, HTML and the index page of staff, in the folder and its countries/ folder
+    assert sorted(files(tmp_path / "staff-outside")) == [
+        p.removeprefix("staff/") for p in under([*TARGETS, *HTML, *INDEX], "staff")
+    ]
     assert "kept" in done.stderr and "staff/alpha-pact.pdf" in done.stderr
 
 

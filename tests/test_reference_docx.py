@@ -71,8 +71,8 @@ HEADING_FONT = "Courier New"
 HEADING_COLOUR = "8B0000"
 LOGO_SIZE = (96, 24)
 
-# What each audience of the good fixture tree must show: banner (highest level present) and marking.
-EXPECTED = {
+# What each audience's brief of the good fixture tree must show: banner (highest level present) and marking.
+BRIEFS = {
     ("analyst", "alpha-pact"): ("RESTRICTED", "ANALYST FILE"),
     ("executive", "alpha-pact"): ("INTERNAL", "EXECUTIVE DISTRIBUTION"),
     ("staff", "alpha-pact"): ("INTERNAL", "STAFF USE"),
@@ -82,7 +82,33 @@ EXPECTED = {
     ("staff", "beta-forum"): ("INTERNAL", "STAFF USE"),
 }
 LEVELS = ("PUBLIC", "INTERNAL", "RESTRICTED")
-MARKINGS = {marking for _, marking in EXPECTED.values()}
+MARKINGS = {marking for _, marking in BRIEFS.values()}
+MARKING = {audience: marking for (audience, _), (_, marking) in BRIEFS.items()}
+CHAPTERS = ("alpha-pact", "beta-forum")  # the instruments in name order, as a book orders its chapters
+# Country briefs: alpha-pact's members AR, BR and CL (rows at its public level) where an audience shows
+# members, its partner NO where it shows partners (analyst); executive shows neither. Banner: PUBLIC.
+COUNTRIES = {"analyst": ("AR", "BR", "CL", "NO"), "public": ("AR", "BR", "CL"), "staff": ("AR", "BR", "CL")}
+
+
+def _book(audience: str) -> tuple[tuple[str, ...], str]:
+    """A book's sections: its cover and front matter, a chapter per brief (the brief's banner) and its back
+    matter; the cover, front and back matter carry the highest chapter banner."""
+    chapters = tuple(BRIEFS[audience, i][0] for i in CHAPTERS if (audience, i) in BRIEFS)
+    highest = max(chapters, key=LEVELS.index)
+    return (highest, *chapters, highest), MARKING[audience]
+
+
+# Every memo (audience, path below the audience's folder without .docx): the banner of each of its sections
+# in order (a brief and a country brief have one) and its marking.
+EXPECTED: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    **{key: ((banner,), marking) for key, (banner, marking) in BRIEFS.items()},
+    **{(audience, "book"): _book(audience) for audience in MARKING},
+    **{
+        (audience, f"countries/{code}"): (("PUBLIC",), MARKING[audience])
+        for audience, codes in COUNTRIES.items()
+        for code in codes
+    },
+}
 
 
 # --- making the reference as the README says ------------------------------------------------------------
@@ -399,8 +425,11 @@ def branded(workdir: Path, reference: Path) -> Path:
 
 
 def memos(output: Path) -> Iterator[tuple[str, str, Path]]:
-    for path in sorted(output.glob("*/*.docx")):
-        yield path.parent.name, path.stem, path
+    """Every memo below the output folder: its audience, its path below the audience's folder without .docx
+    (`alpha-pact`, `book`, `countries/AR`) and its path."""
+    for path in sorted(output.rglob("*.docx")):
+        audience, *rest = path.relative_to(output).with_suffix("").parts
+        yield audience, "/".join(rest), path
 
 
 def package(path: Path) -> dict[str, bytes]:
@@ -419,6 +448,21 @@ def stories(files: dict[str, bytes], kind: str) -> dict[str, etree._Element]:
 def paragraph_texts(root: etree._Element) -> list[str]:
     texts = ["".join(p.xpath(".//w:t/text()", namespaces=NS)) for p in root.iter(f"{W}p")]
     return [text for text in texts if text.strip()]
+
+
+def sections(files: dict[str, bytes]) -> list[dict[tuple[str, str], str]]:
+    """Each section of the document in order: its header and footer references, (element, type) -> the
+    part it names (`("headerReference", "first")` -> `word/header2.xml`)."""
+    document = etree.fromstring(files["word/document.xml"])
+    targets = rels(files, "word/document.xml")
+    return [
+        {
+            (etree.QName(ref).localname, ref.get(f"{W}type")): f"word/{targets[ref.get(f'{{{R_NS}}}id')][1]}"
+            for ref in section
+            if ref.tag in (f"{W}headerReference", f"{W}footerReference")
+        }
+        for section in document.iter(f"{W}sectPr")
+    ]
 
 
 def rels(files: dict[str, bytes], part: str) -> dict[str, tuple[str, str]]:
@@ -453,136 +497,148 @@ def test_every_memo_is_built(branded: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("audience", "instrument"), sorted(EXPECTED))
+@pytest.mark.parametrize(("audience", "document"), sorted(EXPECTED))
 def test_headers_and_footers_hold_only_the_memos_own_banner_marking_and_page_fields(
-    branded: Path, audience: str, instrument: str
+    branded: Path, audience: str, document: str
 ) -> None:
-    banner, marking = EXPECTED[audience, instrument]
-    files = package(branded / audience / f"{instrument}.docx")
+    banners, marking = EXPECTED[audience, document]
+    files = package(branded / audience / f"{document}.docx")
     headers = stories(files, "header")
     footers = stories(files, "footer")
-    for name, root in headers.items():
-        assert paragraph_texts(root) == [banner, marking], name
-        assert not root.xpath(".//w:instrText|.//w:fldSimple", namespaces=NS), name
-    for name, root in footers.items():
-        assert paragraph_texts(root) == [f"{marking}  ·  Page 1 of 1", banner], name
-        instructions = [" ".join(t.split()) for t in root.xpath(".//w:instrText/text()", namespaces=NS)]
-        assert instructions == ["PAGE \\* MERGEFORMAT", "NUMPAGES \\* MERGEFORMAT"], name
-    for name, root in {**headers, **footers}.items():
-        shown = " ".join(root.xpath(".//w:t/text()|.//@string", namespaces=NS))
-        for level in LEVELS:
-            assert (level in shown.split()) == (level == banner), (name, level)
-        for other in MARKINGS - {marking}:
-            assert other not in shown, (name, other)
-        local = {etree.QName(el).localname for el in root.iter() if isinstance(el.tag, str)}
-        assert not local & {"txbxContent", "txbx", "textbox", "textpath", "sdt", "fldSimple", "tbl"}, name
-    assert len(headers) == 3 and len(footers) == 3  # default, first page and even pages: no leftovers
+    layout = sections(files)
+    assert len(layout) == len(banners)
+    assert {name for refs in layout for name in refs.values()} == {*headers, *footers}
+    for index, (banner, refs) in enumerate(zip(banners, layout, strict=True)):
+        for (element, _), name in refs.items():
+            where = (name, index)
+            if element == "headerReference":
+                root = headers[name]
+                assert paragraph_texts(root) == [banner, marking], where
+                assert not root.xpath(".//w:instrText|.//w:fldSimple", namespaces=NS), where
+            else:
+                root = footers[name]
+                assert paragraph_texts(root) == [f"{marking}  ·  Page 1 of 1", banner], where
+                instructions = [
+                    " ".join(t.split()) for t in root.xpath(".//w:instrText/text()", namespaces=NS)
+                ]
+                assert instructions == ["PAGE \\* MERGEFORMAT", "NUMPAGES \\* MERGEFORMAT"], where
+            shown = " ".join(root.xpath(".//w:t/text()|.//@string", namespaces=NS))
+            for level in LEVELS:
+                assert (level in shown.split()) == (level == banner), (*where, level)
+            for other in MARKINGS - {marking}:
+                assert other not in shown, (*where, other)
+            local = {etree.QName(el).localname for el in root.iter() if isinstance(el.tag, str)}
+            assert not local & {"txbxContent", "txbx", "textbox", "textpath", "sdt", "fldSimple", "tbl"}, (
+                where
+            )
+    # default, first page and even pages for each section: no leftovers
+    assert len(headers) == len(footers) == 3 * len(banners)
 
 
 @pytest.mark.slow
 def test_the_same_banners_and_markings_as_without_a_reference(plain: Path, branded: Path) -> None:
-    """The distinct header and footer texts of every memo are those of the memo built without a reference
-    (which also checks EXPECTED against the writer's own default)."""
-    Shown = dict[tuple[str, str], tuple[list[tuple[str, ...]], list[tuple[str, ...]]]]
+    """The distinct header and footer texts of each section of every memo are those of the memo built
+    without a reference (which also checks EXPECTED against the writer's own default)."""
+    Shown = dict[tuple[str, str], list[tuple[list[tuple[str, ...]], list[tuple[str, ...]]]]]
 
     def shown(output: Path) -> Shown:
         found: Shown = {}
         for audience, stem, path in memos(output):
             files = package(path)
-            headers, footers = (
-                sorted({tuple(paragraph_texts(root)) for root in stories(files, kind).values()})
-                for kind in ("header", "footer")
-            )
-            found[audience, stem] = (headers, footers)
+            roots = {**stories(files, "header"), **stories(files, "footer")}
+            found[audience, stem] = [
+                (
+                    sorted(
+                        {tuple(paragraph_texts(roots[name])) for name in refs.values() if "/header" in name}
+                    ),
+                    sorted(
+                        {tuple(paragraph_texts(roots[name])) for name in refs.values() if "/footer" in name}
+                    ),
+                )
+                for refs in sections(files)
+            ]
         return found
 
     expected = shown(plain)
-    assert {key: headers for key, (headers, _) in expected.items()} == {
-        key: [pair] for key, pair in EXPECTED.items()
+    assert {key: [headers for headers, _ in layout] for key, layout in expected.items()} == {
+        key: [[(banner, marking)] for banner in banners] for key, (banners, marking) in EXPECTED.items()
     }
     assert shown(branded) == expected
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("audience", "instrument"), sorted(EXPECTED))
+@pytest.mark.parametrize(("audience", "document"), sorted(EXPECTED))
 def test_every_header_and_footer_is_in_use_and_the_layout_switches_are_kept(
-    branded: Path, audience: str, instrument: str
+    branded: Path, audience: str, document: str
 ) -> None:
-    files = package(branded / audience / f"{instrument}.docx")
-    document = etree.fromstring(files["word/document.xml"])
-    section = document.find(f"{W}body/{W}sectPr")
-    assert section.find(f"{W}titlePg") is not None
+    files = package(branded / audience / f"{document}.docx")
+    body = etree.fromstring(files["word/document.xml"])
+    all_sections = list(body.iter(f"{W}sectPr"))
+    assert len(all_sections) == len(EXPECTED[audience, document][0])
+    for section in all_sections:
+        assert section.find(f"{W}titlePg") is not None
     assert etree.fromstring(files["word/settings.xml"]).find(f"{W}evenAndOddHeaders") is not None
-    targets = rels(files, "word/document.xml")
-    used = {
-        (ref.get(f"{W}type"), targets[ref.get(f"{{{R_NS}}}id")][1])
-        for ref in section
-        if ref.tag in (f"{W}headerReference", f"{W}footerReference")
-    }
-    assert {kind for kind, _ in used} == {"default", "first", "even"}
+    layout = sections(files)
+    for index, refs in enumerate(layout):
+        assert {kind for _, kind in refs} == {"default", "first", "even"}, index
+        assert {element for element, _ in refs} == {"headerReference", "footerReference"}, index
     stored = {name for name in files if re.fullmatch(r"word/(header|footer)\d*\.xml", name)}
-    assert {f"word/{target}" for _, target in used} == stored
+    assert {name for refs in layout for name in refs.values()} == stored
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("audience", "instrument"), sorted(EXPECTED))
-def test_the_logo_and_the_restyled_heading_are_kept(branded: Path, audience: str, instrument: str) -> None:
-    path = branded / audience / f"{instrument}.docx"
+@pytest.mark.parametrize(("audience", "document"), sorted(EXPECTED))
+def test_the_logo_and_the_restyled_heading_are_kept(branded: Path, audience: str, document: str) -> None:
+    path = branded / audience / f"{document}.docx"
     files = package(path)
-    section = etree.fromstring(files["word/document.xml"]).find(f"{W}body/{W}sectPr")
-    document_rels = rels(files, "word/document.xml")
-    kinds = {
-        f"word/{document_rels[ref.get(f'{{{R_NS}}}id')][1]}": (
-            etree.QName(ref).localname,
-            ref.get(f"{W}type"),
-        )
-        for ref in section
-        if ref.tag in (f"{W}headerReference", f"{W}footerReference")
-    }
-    with_logo = set()
-    for name, root in {**stories(files, "header"), **stories(files, "footer")}.items():
-        embeds = root.xpath(".//w:drawing//@r:embed", namespaces=NS)
-        targets = rels(files, name)
-        for rid in embeds:
-            kind, target = targets[rid]
-            assert kind == IMAGE_REL
-            image = Image.open(BytesIO(files[f"word/{target}"]))
-            assert image.size == LOGO_SIZE
-        if embeds:
-            with_logo.add(kinds[name])
-        assert all(kind == IMAGE_REL for kind, _ in targets.values()), name  # nothing else stays related
-    # the reference had the logo in its default and first-page headers and in a table of its footer
-    assert with_logo == {
-        ("headerReference", "default"),
-        ("headerReference", "first"),
-        ("footerReference", "default"),
-    }
-    document = docx.Document(str(path))
-    heading = document.styles["Heading 1"]
+    for index, refs in enumerate(sections(files)):
+        with_logo = set()
+        for kind, name in refs.items():
+            root = etree.fromstring(files[name])
+            embeds = root.xpath(".//w:drawing//@r:embed", namespaces=NS)
+            targets = rels(files, name)
+            for rid in embeds:
+                rel_type, target = targets[rid]
+                assert rel_type == IMAGE_REL
+                image = Image.open(BytesIO(files[f"word/{target}"]))
+                assert image.size == LOGO_SIZE
+            if embeds:
+                with_logo.add(kind)
+            # nothing else stays related
+            assert all(rel_type == IMAGE_REL for rel_type, _ in targets.values()), (name, index)
+        # the reference had the logo in its default and first-page headers and in a table of its footer
+        assert with_logo == {
+            ("headerReference", "default"),
+            ("headerReference", "first"),
+            ("footerReference", "default"),
+        }, index
+    opened = docx.Document(str(path))
+    heading = opened.styles["Heading 1"]
     assert heading.font.name == HEADING_FONT
     assert heading.font.color.rgb == RGBColor.from_string(HEADING_COLOUR)
-    margin = document.sections[0].left_margin
-    assert margin is not None and margin.twips == Cm(2).twips
+    margins = [section.left_margin for section in opened.sections]
+    assert [m.twips if m is not None else None for m in margins] == [Cm(2).twips] * len(margins)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("audience", "instrument"), sorted(EXPECTED))
-def test_no_text_of_the_reference_reaches_any_part(branded: Path, audience: str, instrument: str) -> None:
-    banner, marking = EXPECTED[audience, instrument]
-    files = package(branded / audience / f"{instrument}.docx")
+@pytest.mark.parametrize(("audience", "document"), sorted(EXPECTED))
+def test_no_text_of_the_reference_reaches_any_part(branded: Path, audience: str, document: str) -> None:
+    banners, marking = EXPECTED[audience, document]
+    highest = max(banners, key=LEVELS.index)
+    files = package(branded / audience / f"{document}.docx")
     for name, data in files.items():
         for what, token in CANARY.items():
             assert token.encode() not in data, f"{what} ({token}) in {name}"
         if marking != "ANALYST FILE":
             assert b"ANALYST FILE" not in data, name
-        for level in LEVELS[LEVELS.index(banner) + 1 :]:
+        for level in LEVELS[LEVELS.index(highest) + 1 :]:
             assert level.encode() not in data, (name, level)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("audience", "instrument"), sorted(EXPECTED))
-def test_the_references_metadata_parts_are_dropped(branded: Path, audience: str, instrument: str) -> None:
-    files = package(branded / audience / f"{instrument}.docx")
+@pytest.mark.parametrize(("audience", "document"), sorted(EXPECTED))
+def test_the_references_metadata_parts_are_dropped(branded: Path, audience: str, document: str) -> None:
+    files = package(branded / audience / f"{document}.docx")
     names = set(files)
     for gone in ("docProps/custom.xml", "docMetadata/LabelInfo.xml", "word/comments.xml", "word/people.xml"):
         assert gone not in names

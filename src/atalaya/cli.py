@@ -194,6 +194,13 @@ def _filters(function: Any) -> Any:
         help="Only this edition, one of office.yaml's languages (repeatable).",
     )(function)
     function = click.option(
+        "--product",
+        "products",
+        multiple=True,
+        metavar="NAME",
+        help="Only this product: brief, book or countries for build (repeatable).",
+    )(function)
+    function = click.option(
         "--instrument", "instruments", multiple=True, metavar="ID", help="Only this instrument (repeatable)."
     )(function)
     function = click.option(
@@ -261,6 +268,7 @@ def _request(command: str, baseline: Any = None, **given: Any) -> Any:
         subjects=given["instruments"],
         languages=given["languages"],
         formats=given["formats"],
+        products=given["products"],
         jobs=given["jobs"],
         force=given["force"],
         keep_html=given["keep_html"],
@@ -305,7 +313,6 @@ def _run_build(request: Any, quiet: bool) -> None:
 @_build_options
 def build(**given: Any) -> None:
     """Validate the content and build the out-of-date documents (the default command)."""
-    given = {**BUILD_DEFAULTS, **given}
     _run_build(_request("build", **given), given["quiet"])
 
 
@@ -328,28 +335,7 @@ def changes(since: str | None, previous_content: Path | None, **given: Any) -> N
         )
         sys.exit(EXIT_USAGE)
     baseline = Baseline(since=since, folder=previous_content)
-    _run_build(_request("changes", baseline, **{**BUILD_DEFAULTS, **given}), given["quiet"])
-
-
-# `main` invokes `build` without arguments when no command is given: click then passes no options at all.
-BUILD_DEFAULTS: dict[str, Any] = {
-    "content": Path("content"),
-    "templates": Path("templates"),
-    "output": Path("output"),
-    "audiences": (),
-    "instruments": (),
-    "languages": (),
-    "formats": (),
-    "shard": None,
-    "jobs": 0,
-    "force": False,
-    "keep_html": False,
-    "paper": None,
-    "pdfa": False,
-    "reference_docx": None,
-    "strict": False,
-    "quiet": False,
-}
+    _run_build(_request("changes", baseline, **given), given["quiet"])
 
 
 @main.command()
@@ -396,6 +382,7 @@ def list_command(
     instruments: tuple[str, ...],
     languages: tuple[str, ...],
     formats: tuple[str, ...],
+    products: tuple[str, ...],
     shard: tuple[int, int] | None,
     as_json: bool,
 ) -> None:
@@ -411,6 +398,7 @@ def list_command(
             subjects=instruments,
             languages=languages,
             formats=formats,
+            products=products,
             shard=shard,
         )
         _, targets = list_targets(request)

@@ -66,6 +66,8 @@ class Request:
     """`--instrument`: only the documents on these subjects."""
     languages: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    """`--product`: only these of the command's products."""
     jobs: int = 0
     force: bool = False
     keep_html: bool = False
@@ -81,7 +83,9 @@ class Request:
     @property
     def filters(self) -> Filters:
         products = of_command(self.command)
-        return Filters(self.audiences, self.subjects, self.languages, self.formats, self.shard, products)
+        return Filters(
+            self.audiences, self.subjects, self.languages, self.formats, self.shard, products, self.products
+        )
 
     @property
     def keep_side(self) -> frozenset[str]:
@@ -147,6 +151,7 @@ def validate_filters(corpus: Corpus, request: Request) -> None:
         ("audience", request.audiences, sorted(corpus.audiences)),
         ("instrument", request.subjects, sorted(corpus.instruments)),
         ("language", request.languages, list(corpus.office.editions)),
+        ("product", request.products, list(of_command(request.command))),
     ):
         for value in given:
             if value not in valid:

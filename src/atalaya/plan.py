@@ -130,17 +130,27 @@ class Filters:
     products: tuple[str, ...] = ()
     """The products of the command (`build`: the briefs; `changes`: the change memos); empty: all. Not a
     narrowing: a command answers for its own products' files and never for another command's."""
+    only_products: tuple[str, ...] = ()
+    """`--product`: only these of the command's products (`build --product book`); empty: all of them."""
 
     @property
     def everything(self) -> bool:
         """Whether nothing narrows the command's products (an unfiltered `build` or `changes`)."""
-        return not (self.audiences or self.subjects or self.languages or self.formats or self.shard)
+        return not (
+            self.audiences
+            or self.subjects
+            or self.languages
+            or self.formats
+            or self.shard
+            or self.only_products
+        )
 
     def covers(self, *, product: str, subject: str, audience: str, edition: str, format: str) -> bool:
         """Whether the product, audience, subject, language and format filters (not the shard) take this
         document."""
         return (
             (not self.products or product in self.products)
+            and (not self.only_products or product in self.only_products)
             and (not self.audiences or audience in self.audiences)
             and (not self.subjects or subject in self.subjects)
             and (not self.languages or edition in self.languages)

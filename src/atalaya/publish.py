@@ -23,7 +23,9 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from .compare import Comparison
 from .errors import Diagnostic
@@ -40,8 +42,30 @@ from .select import View, visible_to
 INDEX_NAME = "index.html"
 # The product the index pages and the summary list: the brief on each instrument.
 LISTED_PRODUCT = "brief"
+# The products the index pages list after the briefs: the audience's book and its country briefs.
+BOOK_PRODUCT = "book"
+COUNTRY_PRODUCT = "countries"
 # The product whose comparisons the summary reports against a last edition.
 CHANGES_PRODUCT = "changes"
+
+
+class IndexedView(Protocol):
+    """What a row needs of a view (a brief's, a book's or a country brief's)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def banner(self) -> str: ...
+
+    @property
+    def as_of(self) -> date: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def acronym(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +97,9 @@ class IndexGroup:
     marking: str
     banner: str
     href: str  # the audience's own index, relative to the page that shows the group
-    rows: tuple[IndexRow, ...]
+    rows: tuple[IndexRow, ...]  # the briefs, by instrument name
+    book: IndexRow | None = None  # the audience's briefing book
+    countries: tuple[IndexRow, ...] = ()  # the country briefs, by country code
 
 
 @dataclass(frozen=True)
@@ -105,19 +131,55 @@ def _views(corpus: Corpus, audience: str, views: Views | None = None) -> list[Vi
 
 
 class _Documents:
-    """The manifest's source-edition documents of the listed product, by audience, subject and format."""
+    """The manifest's source-edition documents, by product, audience, subject and format."""
 
     def __init__(self, corpus: Corpus, manifest: Manifest) -> None:
         edition = corpus.office.editions[0]
         self.entries = {
-            (e.audience, e.subject, e.format): e
+            (e.product, e.audience, e.subject, e.format): e
             for e in manifest.entries.values()
-            if e.product == LISTED_PRODUCT and e.edition == edition
+            if e.edition == edition
         }
 
-    def of(self, audience: str, subject: str) -> list[tuple[Format, ManifestEntry | None]]:
+    def by_format(
+        self, product: str, audience: str, subject: str
+    ) -> list[tuple[Format, ManifestEntry | None]]:
         """Each format, in the registry's order, with the subject's document in it (or None)."""
-        return [(fmt, self.entries.get((audience, subject, fmt.name))) for fmt in all_formats()]
+        return [(fmt, self.entries.get((product, audience, subject, fmt.name))) for fmt in all_formats()]
+
+    def of(self, product: str, audience: str, subject: str) -> list[ManifestEntry]:
+        """The subject's documents, one per format that has one, in the registry's order."""
+        return [entry for _, entry in self.by_format(product, audience, subject) if entry is not None]
+
+
+def _row(view: IndexedView, entries: list[ManifestEntry], base: str) -> IndexRow:
+    return IndexRow(
+        id=view.id,
+        name=view.name,
+        acronym=view.acronym,
+        as_of=format_date(view.as_of),
+        banner=view.banner,
+        documents=tuple(IndexLink(e.format, posixpath.relpath(e.path, base or ".")) for e in entries),
+        pages=next((e.pages for e in entries if e.pages is not None), None),
+    )
+
+
+def _product_rows(
+    corpus: Corpus, documents: _Documents, views: Views, product_name: str, audience: str, base: str
+) -> list[IndexRow]:
+    """A row for each of the product's subjects that the audience has a document on, in the product's
+    order (the briefs: by instrument name; the country briefs: by code)."""
+    product, edition = get_product(product_name), corpus.office.editions[0]
+    if product_name == LISTED_PRODUCT:
+        subjects = [i.id for i in _by_name(corpus) if visible_to(corpus.audiences[audience], i.release)]
+    else:
+        subjects = [s for s in product.subjects(corpus) if audience in product.audiences(corpus, s)]
+    rows = []
+    for subject in subjects:
+        entries = documents.of(product_name, audience, subject)
+        if entries:
+            rows.append(_row(views.get(product, subject, audience, edition), entries, base))
+    return rows
 
 
 def index_group(
@@ -126,31 +188,21 @@ def index_group(
     """The audience's documents, with links relative to the folder `base` ("" for output/)."""
 
     documents = _Documents(corpus, manifest)
-    rows = []
-    for view in _views(corpus, audience, views):
-        entries = [entry for _, entry in documents.of(audience, view.id) if entry is not None]
-        if not entries:
-            continue
-        rows.append(
-            IndexRow(
-                id=view.id,
-                name=view.name,
-                acronym=view.acronym,
-                as_of=format_date(view.as_of),
-                banner=view.banner,
-                documents=tuple(IndexLink(e.format, posixpath.relpath(e.path, base or ".")) for e in entries),
-                pages=next((e.pages for e in entries if e.pages is not None), None),
-            )
-        )
+    views = views or Views(corpus)
+    rows = _product_rows(corpus, documents, views, LISTED_PRODUCT, audience, base)
+    books = _product_rows(corpus, documents, views, BOOK_PRODUCT, audience, base)
+    countries = _product_rows(corpus, documents, views, COUNTRY_PRODUCT, audience, base)
     settings = corpus.audiences[audience]
     return IndexGroup(
         audience=audience,
         title=settings.title,
         description=settings.description,
         marking=settings.marking,
-        banner=highest(row.banner for row in rows),
+        banner=highest(row.banner for row in (*rows, *books, *countries)),
         href=posixpath.relpath(f"{audience}/{INDEX_NAME}", base or "."),
         rows=tuple(rows),
+        book=books[0] if books else None,
+        countries=tuple(countries),
     )
 
 
@@ -207,6 +259,10 @@ _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def md(text: str) -> str:
@@ -305,28 +361,59 @@ def job_summary(
     rows = []
     total = changed = 0
     documents = _Documents(corpus, manifest)
-    for view in _views(corpus, audience):
+    views = Views(corpus)
+
+    def row(view: IndexedView, product: str, name: str) -> str:
+        nonlocal total, changed
         cells = []
-        listed = False
-        for fmt, entry in documents.of(audience, view.id):
+        for fmt, entry in documents.by_format(product, audience, view.id):
             if entry is None:
                 cells.append("–")
                 continue
             total += 1
-            listed = True
             state = _state(entry, previous)
             changed += bool(state)
             label = f"{entry.pages} p." if entry.pages else fmt.name.upper()
             cells.append(f"{label} **{state}**" if state else label)
+        return f"| {md(name)} | {view.as_of.isoformat()} | " + " | ".join(cells) + " |"
+
+    for view in _views(corpus, audience, views):
+        listed = bool(documents.of(LISTED_PRODUCT, audience, view.id))
         levels.append(view.banner if listed else view.release)
-        rows.append(f"| {md(view.name)} | {view.as_of.isoformat()} | " + " | ".join(cells) + " |")
+        rows.append(row(view, LISTED_PRODUCT, view.name))
+    book_product, edition = get_product(BOOK_PRODUCT), corpus.office.editions[0]
+    for subject in book_product.subjects(corpus):
+        if documents.of(BOOK_PRODUCT, audience, subject):
+            book = views.get(book_product, subject, audience, edition)
+            levels.append(book.banner)
+            rows.append(row(book, BOOK_PRODUCT, book.name))
+    country_product = get_product(COUNTRY_PRODUCT)
+    country_entries = {
+        subject: entries
+        for subject in country_product.subjects(corpus)
+        if (entries := documents.of(COUNTRY_PRODUCT, audience, subject))
+    }
+    for subject in country_entries:
+        levels.append(views.get(country_product, subject, audience, edition).banner)
+    country_documents = [entry for entries in country_entries.values() for entry in entries]
+    total += len(country_documents)
+    country_changed = sum(bool(_state(entry, previous)) for entry in country_documents)
+    changed += country_changed
 
     # Removed documents are named only when their instrument is still released to this audience; the
     # others (deleted, or raised above its clearance) are counted, since their ids may no longer be shown.
     removed_named: list[str] = []
     removed_hidden = 0
     for name, entry in sorted(previous.entries.items()):
-        if entry.audience != audience or entry.product != LISTED_PRODUCT or name in manifest.entries:
+        if entry.audience != audience or name in manifest.entries:
+            continue
+        if entry.product == BOOK_PRODUCT:  # the audience's own book: it names no instrument
+            removed_named.append(name)
+            continue
+        if entry.product == COUNTRY_PRODUCT:  # counted: its country may no longer be shown to the audience
+            removed_hidden += 1
+            continue
+        if entry.product != LISTED_PRODUCT:
             continue
         instrument = corpus.instruments.get(entry.subject) if entry.product == LISTED_PRODUCT else None
         if instrument is not None and visible_to(settings, instrument.release):
@@ -363,6 +450,16 @@ def job_summary(
         "|---|---|" + "---|" * len(columns),
         *rows,
         "",
+        *(
+            [
+                f"Country briefs: {_count(len(country_entries), 'country', 'countries')}, "
+                f"{_count(len(country_documents), 'document', 'documents')} "
+                f"({country_changed} new or changed) in `{COUNTRY_PRODUCT}/`.",
+                "",
+            ]
+            if country_entries
+            else []
+        ),
         f"{total} document{'s' if total != 1 else ''}; {changed} new or changed since the previous run.",
     ]
     if removed_named or removed_hidden:

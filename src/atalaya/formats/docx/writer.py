@@ -22,6 +22,7 @@ from typing import Final
 
 from docx.document import Document as DocxDocument
 
+from ...book import BookView
 from ...errors import BuildError, Diagnostic, Severity
 from ...render import TemplateSet
 from ...select import View
@@ -84,6 +85,12 @@ class DocxWriter:
         when = datetime(new.as_of.year, new.as_of.month, new.as_of.day, tzinfo=UTC)
         mark_revisions(before, document, author=plain(new.office.name), when=when)
         return Rendered(data=_deterministic_zip(_save(document), new.as_of), warnings=tuple(warnings))
+
+    def render_book(self, view: BookView, template_names: Sequence[str]) -> Rendered:
+        """A briefing book: its parts as sections, each with its own banner, and a contents field."""
+        from .book import render_book  # only books need it
+
+        return render_book(self, view, template_names)
 
     def _document(self, view: View, template_names: Sequence[str]) -> tuple[DocxDocument, list[Diagnostic]]:
         xml = self.memo_xml(view, template_names)

@@ -30,7 +30,7 @@ import mimetypes
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -41,6 +41,7 @@ from urllib.request import url2pathname
 
 import pydyf
 
+from ...book import BookView
 from ...errors import BuildError, Diagnostic, TemplateError, UsageError, shown_path, warning
 from ...render import TemplateSet
 from ...select import View
@@ -307,10 +308,35 @@ class PdfWriter:
             options["output_intent"] = _SRGB
         return options
 
-    def html(self, view: View, template_names: Sequence[str], fit: int = 0) -> str:
-        """The briefing's HTML at one setting (0 normal, up to FIT_LEVELS - 1 tightest), before layout."""
-        context = {"view": view, "fit": fit, "paper": self.paper}
-        return breakable(self.templates.render(list(template_names), context), view.office.language)
+    def html(
+        self,
+        view: View | BookView,
+        template_names: Sequence[str],
+        fit: int = 0,
+        context: Mapping[str, object] | None = None,
+    ) -> str:
+        """The briefing's HTML at one setting (0 normal, up to FIT_LEVELS - 1 tightest), before layout;
+        `context` adds variables for the template (a briefing book's part and page numbers)."""
+        variables = {"view": view, "fit": fit, "paper": self.paper, **(context or {})}
+        return breakable(self.templates.render(list(template_names), variables), view.office.language)
+
+    def lay_out(self, html: str) -> tuple[Any, list[str]]:
+        """One HTML document laid out: WeasyPrint's document and what it logged. Raises `BuildError` when
+        the document tries to load anything the fetcher refuses."""
+        self.fetcher.refused.clear()
+        with _captured_warnings() as messages:
+            try:
+                document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+                    font_config=self.font_config,
+                    counter_style=self.counter_style,
+                    color_profiles=self.color_profiles,
+                    stylesheets=self.sheets.parsed,
+                    **self._options(),
+                )
+            except FatalURLFetchingError as exc:
+                raise self._refusal(str(exc)) from None
+        self._check_refusals()
+        return document, list(messages)
 
     def layout(self, view: View, template_names: Sequence[str]) -> LaidOut:
         """Lay the view out within its audience's page budget, tightening the setting when it overflows.
@@ -322,25 +348,18 @@ class PdfWriter:
         names = list(template_names)
         # A view may set its own budget (a briefing book's is None: no budget, laid out once).
         budget = getattr(view, "page_budget", view.audience.page_budget)
-        self.fetcher.refused.clear()
-        with _captured_warnings() as messages:
-            try:
-                for fit in range(FIT_LEVELS):
-                    messages.clear()
-                    html = self.html(view, names, fit)
-                    document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-                        font_config=self.font_config,
-                        counter_style=self.counter_style,
-                        color_profiles=self.color_profiles,
-                        stylesheets=self.sheets.parsed,
-                        **self._options(),
-                    )
-                    if budget is None or len(document.pages) <= budget:
-                        break
-            except FatalURLFetchingError as exc:
-                raise self._refusal(str(exc)) from None
-        self._check_refusals()
+        for fit in range(FIT_LEVELS):
+            html = self.html(view, names, fit)
+            document, messages = self.lay_out(html)
+            if budget is None or len(document.pages) <= budget:
+                break
         return LaidOut(document, html, fit, tuple(messages))
+
+    def render_book(self, view: BookView, template_names: Sequence[str]) -> Rendered:
+        """A briefing book: its parts laid out one by one and joined (see `book`)."""
+        from .book import render_book  # only books need it
+
+        return render_book(self, view, template_names)
 
     def render(self, view: View, template_names: Sequence[str]) -> Rendered:
         """The PDF of `view` from the first of `template_names` that exists, with the standalone HTML as
@@ -348,7 +367,7 @@ class PdfWriter:
         fonts raise (faces drawn that the briefing does not declare)."""
         return self.write(view, self.layout(view, template_names))
 
-    def write(self, view: View, laid_out: LaidOut) -> Rendered:
+    def write(self, view: View | BookView, laid_out: LaidOut) -> Rendered:
         """The PDF of a briefing `layout` already laid out (the preview server lays a view out once for
         its HTML and its PDF); `render` is `write(view, layout(view, names))`."""
         epoch = int(datetime.combine(view.as_of, time(0), tzinfo=UTC).timestamp())
@@ -389,7 +408,7 @@ class _FixedProfile(ColorProfile):  # type: ignore[misc]  # weasyprint ships no 
         return self._icc
 
 
-def _finisher(view: View, *, claim_ua: bool) -> Any:
+def _finisher(view: View | BookView, *, claim_ua: bool) -> Any:
     """What WeasyPrint does not take from HTML: the publisher, the header cells' scope and, under another
     variant than PDF/UA-1 (`claim_ua`), the PDF/UA identification."""
 
