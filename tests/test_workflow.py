@@ -147,7 +147,10 @@ def test_summary_reports_changes_and_stale_content(tmp_path: Path) -> None:
     assert summary.code == 0, summary.stderr
     assert summary.stdout.startswith("**PUBLIC**\n")
     assert "| Alpha Pact | 2026-11-01 | – | DOCX **changed** |" in summary.stdout
-    assert "1 document; 1 new or changed since the previous run" in summary.stdout
+    assert "| Briefing book | 2026-11-01 | – | DOCX |" in summary.stdout
+    assert "Country briefs: 3 countries, 3 documents (0 new or changed) in `countries/`." in summary.stdout
+    # the brief, the book and the country briefs on AR, BR and CL
+    assert "5 documents; 1 new or changed since the previous run" in summary.stdout
     assert "### Overdue for review" in summary.stdout
     assert "`alpha-pact.yaml` (line 41): not reviewed for" in summary.stdout
     assert "Beta Forum" not in summary.stdout and "beta-forum" not in summary.stdout  # an internal file
@@ -158,7 +161,10 @@ def test_summary_reports_changes_and_stale_content(tmp_path: Path) -> None:
     assert analyst.code == 0, analyst.stderr
     assert analyst.stdout.startswith("**RESTRICTED**\n")
     assert "| Beta Forum | 2026-10-01 | – | DOCX **changed** |" in analyst.stdout
-    assert "2 documents; 1 new or changed since the previous run" in analyst.stdout
+    assert "| Briefing book | 2026-11-01 | – | DOCX |" in analyst.stdout
+    assert "Country briefs: 4 countries, 4 documents (0 new or changed) in `countries/`." in analyst.stdout
+    # two briefs, the book and the country briefs on AR, BR, CL and NO (an observer the analyst sees)
+    assert "7 documents; 1 new or changed since the previous run" in analyst.stdout
     assert "`beta-forum.yaml` (line 12): not reviewed for" in analyst.stdout
 
 
