@@ -1,6 +1,7 @@
 """Compare this checkout's build of the briefs with an earlier revision's, in one run on one machine.
 
     python benchmarks/compare.py REV            # e.g. the commit before a restructure
+    python benchmarks/compare.py REV NEWER      # two earlier revisions (NEWER in place of this checkout)
 
 The earlier revision is checked out with `git worktree` into a temporary folder (removed afterwards) and run
 with this checkout's Python and packages, on this checkout's content, so only the code differs. The two
@@ -52,15 +53,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("revision", help="The earlier revision (any git revision of this repository).")
+    parser.add_argument("newer", nargs="?", help="A later revision to compare instead of this checkout.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atalaya-compare-") as temporary:
         work = Path(temporary)
         old = work / "old"
-        subprocess.run(["git", "worktree", "add", "--detach", str(old), args.revision], cwd=ROOT, check=True)
+        new = work / "new" if args.newer else ROOT
+        worktrees = [(old, args.revision), *([(new, args.newer)] if args.newer else [])]
         try:
-            figures = measure({"old": old, "new": ROOT}, work)
+            for folder, revision in worktrees:
+                subprocess.run(
+                    ["git", "worktree", "add", "--detach", str(folder), revision], cwd=ROOT, check=True
+                )
+            figures = measure({"old": old, "new": new}, work)
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
+            for folder, _ in worktrees:
+                subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False)
     for name in ("old", "new"):
         f = figures[name]
         print(

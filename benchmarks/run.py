@@ -169,12 +169,14 @@ def generated_corpus(target: Path, count: int) -> Path:
         text = texts[n % len(texts)].replace(f"\nid: {source.stem}\n", f"\nid: {new_id}\n", 1)
         # related ids must exist: point them at this copy's generation
         (instruments / f"{new_id}.yaml").write_text(
-            _retarget_related(text, n // len(originals)), encoding="utf-8"
+            _retarget_related(text, n // len(originals), count), encoding="utf-8"
         )
     return target
 
 
-def _retarget_related(text: str, generation: int) -> str:
+def _retarget_related(text: str, generation: int, count: int) -> str:
+    """Related ids pointed at the copies of the same generation (the first one's where the corpus ends
+    before that generation does)."""
     lines = text.splitlines(keepends=True)
     out, in_related = [], False
     for line in lines:
@@ -185,7 +187,7 @@ def _retarget_related(text: str, generation: int) -> str:
         if in_related and line.lstrip().startswith("- ") and line.startswith((" ", "-")):
             ident = line.strip()[2:].strip()
             number = generation * len(_SHIPPED) + _index(ident)
-            out.append(line.replace(ident, f"{ident}-{number if number < 1000 else _index(ident):04d}"))
+            out.append(line.replace(ident, f"{ident}-{number if number < count else _index(ident):04d}"))
             continue
         in_related = False
         out.append(line)
