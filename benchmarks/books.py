@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,16 +109,20 @@ def full_build(shipped: Path) -> None:
             sys.exit(f"{name} no longer holds {old!r}: choose another edit")
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
         edit, rebuilt = timed_build("--content", content, "--output", output)
-    products: dict[str, int] = {}
-    for target in rebuilt:
-        kind = "book" if target.split("/")[1].startswith("book.") else target.split("/")[1]
-        kind = "countries" if kind == "countries" else ("book" if kind == "book" else "briefs")
-        products[kind] = products.get(kind, 0) + 1
+    products = Counter(_product_of(target) for target in rebuilt)
     print(
         f"every product at -j2: {len(built)} documents in {seconds:.0f} s; no-op {noop:.2f} s "
         f"({noop / seconds:.1%}); one edit ({name}): {edit:.0f} s, rebuilt {len(rebuilt)} "
         f"({', '.join(f'{count} {kind}' for kind, count in sorted(products.items()))})"
     )
+
+
+def _product_of(target: str) -> str:
+    """`analyst/countries/BR.pdf` -> countries, `analyst/book.pdf` -> book, any other -> briefs."""
+    stem = target.split("/", 1)[1]
+    if stem.startswith("countries/"):
+        return "countries"
+    return "book" if stem.split(".")[0] == "book" else "briefs"
 
 
 def audiences_with_books(content: Path) -> list[str]:
