@@ -164,8 +164,8 @@ def test_reference_data(corpus: Corpus) -> None:
 def test_spanish_and_portuguese_names_are_kept(corpus: Corpus) -> None:
     rio = corpus.instruments["rio-treaty"]
     assert rio.names is not None
-    assert rio.names.es == "Tratado Interamericano de Asistencia Recíproca"
-    assert rio.names.pt == "Tratado Interamericano de Assistência Recíproca"
+    assert rio.names["es"].text == "Tratado Interamericano de Asistencia Recíproca"
+    assert rio.names["pt"].text == "Tratado Interamericano de Assistência Recíproca"
 
 
 def test_the_schema_comment_heads_every_content_file() -> None:

@@ -352,16 +352,28 @@ def check(content: Path, templates: Path | None, strict: bool, quiet: bool) -> N
     from .model import load_corpus
 
     def action() -> int:
+        from .cli_translations import coverage_lines
+        from .edition import STALE, UNCONFIRMED
+        from .translations import strict_failures, worklist
+
         corpus = load_corpus(content)
-        if strict and corpus.warnings:
-            raise ContentError([w.strict() for w in corpus.warnings])
+        work = worklist(corpus)
+        # A public edition that would be withheld for untranslated text fails --strict; elsewhere a stale
+        # or unconfirmed translation is a warning at its line, and missing ones are counted below.
+        untranslated = strict_failures(work.items, corpus) if strict else []
+        if strict and (corpus.warnings or untranslated):
+            failures = [w.strict() for w in corpus.warnings]
+            raise ContentError(failures + [item.diagnostic(error=True) for item in untranslated])
         if templates is not None:
             from .engine import check_templates
             from .render import TemplateSet
 
             check_templates(TemplateSet(templates))
         print_diagnostics(corpus.warnings)
+        print_diagnostics([i.diagnostic() for i in work.items if i.state in (STALE, UNCONFIRMED)])
         if not quiet:
+            for line in coverage_lines(work):
+                click.echo(line, err=True)
             click.echo(
                 f"ok: {len(corpus.instruments)} instruments, {len(corpus.audiences)} audiences, "
                 f"{len(corpus.countries)} countries",
@@ -576,3 +588,7 @@ def serve(content: Path, templates: Path, port: int, host: str) -> None:
             return run_serve(request, host, port, lambda line: click.echo(line, err=True))
 
     _run(action)
+
+
+# The translators' commands (`translations`, `confirm`) register themselves on `main`.
+from . import cli_translations as _cli_translations  # noqa: E402, F401

@@ -229,7 +229,7 @@ def plan_build(setup: Setup, folder: OutputFolder, views: Views) -> Schedule:
     from .record import schedule
 
     request, corpus = setup.request, setup.corpus
-    everything = all_targets(corpus)
+    everything = all_targets(corpus, views)
     targets = request.filters.select(everything)
     hasher = InputHasher(corpus, request.templates, request.options, views)
     return schedule(

@@ -99,14 +99,15 @@ class Target:
 
 
 def built_editions(corpus: Corpus) -> tuple[str, ...]:
-    """The editions documents are built in: the source language only, until translations exist (the
-    office's other `languages` are valid `--language` values that select no document yet)."""
-    return corpus.office.editions[:1]
+    """The editions documents are built in: every language of the office, the source first."""
+    return corpus.office.editions
 
 
-def all_targets(corpus: Corpus) -> list[Target]:
-    """Every target of every product, in a stable order (product, subject, audience, edition, format)."""
+def all_targets(corpus: Corpus, views: Views | None = None) -> list[Target]:
+    """Every target of every product, in a stable order (product, subject, audience, edition, format),
+    except those withheld until their text is translated (`withheld`)."""
     source = corpus.office.editions[0]
+    views = views or Views(corpus)
     targets = [
         Target(product, subject, audience, edition, fmt, edition == source)
         for product in all_products()
@@ -115,7 +116,8 @@ def all_targets(corpus: Corpus) -> list[Target]:
         for edition in built_editions(corpus)
         for fmt in all_formats()
     ]
-    return sorted(targets, key=lambda t: t.sort_key)
+    kept = [t for t in targets if not views.withheld(t.product, t.subject, t.audience, t.edition)]
+    return sorted(kept, key=lambda t: t.sort_key)
 
 
 @dataclass(frozen=True)
@@ -262,12 +264,31 @@ class Views:
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self.cache: dict[tuple[str, str, str, str], Any] = {}
+        self.reasons: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
 
     def get(self, product: Product, subject: str, audience: str, edition: str) -> Any:
         key = (product.name, subject, audience, edition)
         if key not in self.cache:
             self.cache[key] = product.view(self.corpus, subject, audience, edition)
         return self.cache[key]
+
+    def withheld(self, product: Product, subject: str, audience: str, edition: str) -> tuple[str, ...]:
+        """Why the document is not built yet: in an edition other than the source's, for an audience that
+        withholds untranslated text (`untranslated: withhold`), the texts it would show untranslated
+        (`"3 texts"`, the office's or audience's words by name); empty when it is built."""
+        from .edition import fallbacks_in, settings_fallbacks
+
+        corpus = self.corpus
+        if edition == corpus.office.editions[0] or corpus.audiences[audience].untranslated != "withhold":
+            return ()
+        key = (product.name, subject, audience, edition)
+        if key not in self.reasons:
+            reasons = settings_fallbacks(corpus, audience, edition)
+            count = len(fallbacks_in(self.get(product, subject, audience, edition)))
+            if count:
+                reasons.append(f"{count} text{'s' if count != 1 else ''} of the content")
+            self.reasons[key] = tuple(reasons)
+        return self.reasons[key]
 
 
 class InputHasher:
@@ -303,6 +324,7 @@ class InputHasher:
             for fmt in formats
         }
         self.views: dict[tuple[str, str, str, str], str] = {}
+        self.catalogues: dict[str, str] = {}
 
     def view_hash(self, target: Target) -> str:
         """The hash of the view the target renders (one per product, subject, audience and edition)."""
@@ -312,12 +334,22 @@ class InputHasher:
             self.views[key] = digest(view_json(view))
         return self.views[key]
 
+    def catalogue_hash(self, edition: str) -> str:
+        """The hash of the edition's message catalogue (its labels); the source language has none."""
+        if edition not in self.catalogues:
+            from .i18n import po_path
+
+            path = po_path(edition)
+            self.catalogues[edition] = digest(path.read_bytes()) if path.is_file() else ""
+        return self.catalogues[edition]
+
     def hash(self, target: Target) -> str:
         return digest(
             self.base,
             self.formats[target.format.name],
             target.product.name,
             target.edition,
+            self.catalogue_hash(target.edition),
             self.view_hash(target),
             target.path,
         )

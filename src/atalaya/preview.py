@@ -138,7 +138,7 @@ class Previewer:
             options = replace(self.request.options, paper=self.request.options.paper or corpus.office.paper)
             self.request = replace(self.request, options=options)
             views = Views(corpus)
-            targets = {t.path: t for t in all_targets(corpus)}
+            targets = {t.path: t for t in all_targets(corpus, views)}
             pages = {
                 t.side_path(HTML_SUFFIX): t for t in targets.values() if HTML_SUFFIX in t.format.side_suffixes
             }
@@ -203,10 +203,15 @@ class Previewer:
     # --- renders ----------------------------------------------------------------------------------------
 
     def _writer(self, state: State, target: Target) -> Any:
-        """The format's warm writer (call with `render_lock` held)."""
-        name = target.format.name
+        """The format's warm writer for the target's edition (call with `render_lock` held)."""
+        from .render import TemplateSet
+
+        name = f"{target.format.name}.{target.edition}"
         if name not in self.writers:
-            self.writers[name] = target.format.make_writer(state.templates, self.request.options)
+            templates = state.templates
+            if target.edition != templates.language:
+                templates = TemplateSet(self.request.templates, language=target.edition)
+            self.writers[name] = target.format.make_writer(templates, self.request.options)
         return self.writers[name]
 
     def _key(self, state: State, kind: str, path: str, extra: str = "") -> tuple[str, str, str, str]:

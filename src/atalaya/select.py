@@ -17,12 +17,14 @@ from .model import (
     LEVELS,
     Audience,
     Corpus,
+    Fallback,
     Instrument,
     Marked,
     Names,
     Office,
     PartialDate,
     Prose,
+    TimelineEvent,
     cited_keys,
     level_rank,
 )
@@ -40,6 +42,8 @@ class Item:
     cites: tuple[int, ...] = ()
     kind: str | None = None
     date: PartialDate | None = None
+    fallback: Fallback | None = None
+    """Set in an edition other than the source's when `text` is the source's (`edition`)."""
 
     @property
     def mark(self) -> str:
@@ -71,6 +75,8 @@ class MemberRow:
     cites: tuple[int, ...] = ()
     announced: PartialDate | None = None
     periods: tuple[Period, ...] = ()
+    role_fallback: Fallback | None = None
+    """Set when `role` is shown in the source language in another edition (`edition`)."""
 
     @property
     def mark(self) -> str:
@@ -139,6 +145,10 @@ class View:
     timeline: tuple[Item, ...]
     related: tuple[RelatedRef, ...]
     sources: tuple[SourceRef, ...]
+    also_known_as: tuple[tuple[str, str], ...] = ()
+    """The instrument's names in the office's other languages, as (language, name), in `languages` order."""
+    name_fallback: Fallback | None = None
+    """Set when `name` is the source language's in another edition."""
 
     @property
     def portion_marks(self) -> bool:
@@ -264,6 +274,7 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
             cites=cites(prose),
             kind=kind,
             date=when,
+            fallback=prose._fallback,
         )
 
     def items(proses: list[Prose]) -> tuple[Item, ...]:
@@ -290,11 +301,12 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
             kept_rows.append(
                 MemberRow(
                     code=code,
-                    country=country.name.en,
+                    country=country_name(corpus, code),
                     subregion=country.subregion,
                     joined=periods[0].joined,
                     left=periods[-1].left,
                     role=" ".join(entry.role for entry in group if entry.role) or None,
+                    role_fallback=next((e._fallback for e in group if e._fallback), None),
                     level=level,
                     verification=verification,
                     cites=tuple(dict.fromkeys(n for entry in group for n in cites(entry))),
@@ -305,13 +317,14 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
             present.extend(levels)
         return tuple(kept_rows)
 
-    timeline = tuple(
-        item(
-            Prose(text=event.text, release=event.release, cite=event.cite, verification=event.verification),
-            when=event.date,
+    def event_item(event: TimelineEvent) -> Item:
+        prose = Prose(
+            text=event.text, release=event.release, cite=event.cite, verification=event.verification
         )
-        for event in shown_timeline
-    )
+        prose._fallback = event._fallback
+        return item(prose, when=event.date)
+
+    timeline = tuple(event_item(event) for event in shown_timeline)
     status_note = item(shown_note[0]) if shown_note else None
 
     related: tuple[RelatedRef, ...] = ()
@@ -362,7 +375,11 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
         kind=instrument.kind,
         release=instrument.release,
         verification=instrument.verification,
-        verification_note=instrument.verification_note if audience.show_verification else None,
+        verification_note=(
+            instrument.verification_note.text
+            if instrument.verification_note is not None and audience.show_verification
+            else None
+        ),
         established=instrument.established,
         in_force=instrument.in_force,
         status=instrument.status.state,
@@ -383,4 +400,46 @@ def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> Vie
         timeline=timeline,
         related=related,
         sources=sources,
+        also_known_as=_other_names(corpus, instrument),
+        name_fallback=instrument._name_fallback,
     )
+
+
+def _other_names(corpus: Corpus, instrument: Instrument) -> tuple[tuple[str, str], ...]:
+    """The instrument's name in the office's other languages (in the source edition, the translated names
+    whatever their state; in another, the source name and the others' current translations)."""
+    from .edition import CURRENT, state_of
+
+    language, source = corpus.office.language, corpus.office.editions[0]
+    names = instrument.names or {}
+    shown: list[tuple[str, str]] = []
+    for other in (source, *corpus.office.editions[1:], *sorted(names)):
+        if other == language or other in dict(shown):
+            continue
+        if other == source:
+            # `instrument.name` is the edition's here; the source name is what its translations translate.
+            original = _source_name(corpus, instrument)
+            if original != instrument.name:
+                shown.append((other, original))
+            continue
+        given = names.get(other)
+        if given is None:
+            continue
+        if language != source and state_of(given, _source_name(corpus, instrument)) != CURRENT:
+            continue
+        if given.text not in (name for _, name in shown) and given.text != instrument.name:
+            shown.append((other, given.text))
+    return tuple(shown)
+
+
+def _source_name(corpus: Corpus, instrument: Instrument) -> str:
+    return instrument._source_name or instrument.name
+
+
+def country_name(corpus: Corpus, code: str) -> str:
+    """The country's name in the corpus's edition: countries.yaml's name in its language, else CLDR's."""
+    from .i18n import catalogue
+
+    language = corpus.office.language.split("-")[0].lower()
+    given = getattr(corpus.countries[code].name, language, None) if language in ("en", "es", "pt") else None
+    return str(given) if given else catalogue(corpus.office.language).country_name(code)

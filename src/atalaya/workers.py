@@ -1,10 +1,11 @@
 """Turn targets into rendered documents in worker processes: each target's view through its product, its
 bytes through its format's writer.
 
-A worker makes one writer per format it meets (`Format.make_writer`, lazily), so each process prepares its
-fonts and stylesheets once and keeps them warm across documents. Workers are forked with the corpus and the
-targets already in memory; a task is the target's index, a result its `Outcome` (bytes, pages, the side
-files asked for, warnings, or the located errors or traceback of a failure). Nothing here writes a file.
+A worker makes one writer per format and edition it meets (`Format.make_writer`, lazily), so each process
+prepares its fonts and stylesheets once and keeps them warm across documents. Workers are forked with the
+corpus and the targets already in memory; a task is the target's index, a result its `Outcome` (bytes,
+pages, the side files asked for, warnings, or the located errors or traceback of a failure). Nothing here
+writes a file.
 """
 
 from __future__ import annotations
@@ -49,17 +50,18 @@ class Worker:
     """Renders targets in one process, keeping one writer per format."""
 
     def __init__(self, job: Job) -> None:
-        from .render import TemplateSet
-
         self.job = job
-        self.templates = TemplateSet(job.templates_root)
-        self.writers: dict[str, Writer] = {}
+        self.writers: dict[tuple[str, str], Writer] = {}
 
     def writer(self, target: Target) -> Writer:
-        fmt = target.format
-        if fmt.name not in self.writers:
-            self.writers[fmt.name] = fmt.make_writer(self.templates, self.job.options)
-        return self.writers[fmt.name]
+        """The format's writer for the target's edition (its labels, dates and hyphenation)."""
+        from .render import TemplateSet
+
+        fmt, key = target.format, (target.format.name, target.edition)
+        if key not in self.writers:
+            templates = TemplateSet(self.job.templates_root, language=target.edition)
+            self.writers[key] = fmt.make_writer(templates, self.job.options)
+        return self.writers[key]
 
     def render(self, index: int) -> Outcome:
         target = self.job.targets[index]

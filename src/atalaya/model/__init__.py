@@ -37,6 +37,9 @@ from .schema import (
     Audiences as Audiences,
 )
 from .schema import (
+    AudienceTranslation as AudienceTranslation,
+)
+from .schema import (
     Corpus as Corpus,
 )
 from .schema import (
@@ -47,6 +50,9 @@ from .schema import (
 )
 from .schema import (
     CountryNames as CountryNames,
+)
+from .schema import (
+    Fallback as Fallback,
 )
 from .schema import (
     Instrument as Instrument,
@@ -61,7 +67,13 @@ from .schema import (
     Names as Names,
 )
 from .schema import (
+    Note as Note,
+)
+from .schema import (
     Office as Office,
+)
+from .schema import (
+    OfficeTranslation as OfficeTranslation,
 )
 from .schema import (
     Partner as Partner,
@@ -80,6 +92,9 @@ from .schema import (
 )
 from .schema import (
     TimelineEvent as TimelineEvent,
+)
+from .schema import (
+    Translation as Translation,
 )
 from .schema import (
     cited_keys as cited_keys,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from ..errors import ContentError, Diagnostic, Severity, shown_path
 from ..load import Document, PathKey, load_file, yaml_files
 from .located import _validate
@@ -433,3 +435,19 @@ def _cross_check(
         )
     elif age < 0:
         yield _warning(doc, ("as_of",), f"as_of {instrument.as_of} is in the future", "content.future-date")
+
+
+def validate_text(document: Document, path: Path, errors: list[Diagnostic]) -> BaseModel | None:
+    """One content file's document validated as what its place makes it (an instrument, the office, the
+    audiences, the countries): the model, or None with `errors` filled."""
+    model: BaseModel | None
+    if path.parent.name == "instruments":
+        model = _validate(document, Instrument, errors)
+        return model
+    models: dict[str, type[BaseModel]] = {
+        "office.yaml": Office,
+        "audiences.yaml": Audiences,
+        "countries.yaml": Countries,
+    }
+    model = _validate(document, models[path.name], errors) if path.name in models else None
+    return model

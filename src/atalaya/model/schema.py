@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     RootModel,
     ValidationInfo,
     WithJsonSchema,
@@ -50,15 +51,55 @@ RESERVED_IDS = frozenset({"index", "book", "countries", "changes"})
 
 _STRICT = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
+SOURCE_HASH = r"^[0-9a-f]{8}$"
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Why a text of another edition is shown in the source language: its translation is `missing`, or
+    `stale` (its source changed since the translation was confirmed, or it was never confirmed)."""
+
+    kind: str
+    language: str
+    """The language the text is shown in (the source edition's)."""
+
+
+class Translation(BaseModel):
+    """One language's translation of a text. `of` is the short hash of the source text it translates,
+    written when a translator confirms it (`build.py translations confirm`): when the source changes, the
+    hash no longer matches and the translation is stale. Written as a plain string, it is not confirmed."""
+
+    model_config = _STRICT
+    text: Text
+    of: Annotated[str, Field(pattern=SOURCE_HASH)] | None = Field(
+        default=None, description="the hash of the source text this translates (written on confirming)"
+    )
+
+
+TranslationItem = Annotated[
+    Translation,
+    BeforeValidator(_text_to_mapping),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, Translation.model_json_schema()]}),
+]
+
+
+def _translations() -> Any:
+    return Field(
+        default_factory=dict, max_length=20, description="the text in other languages, by language tag"
+    )
+
 
 class Marked(BaseModel):
-    """What every item a reader may doubt carries: its own releasability, citations and verification."""
+    """What every item a reader may doubt carries: its own releasability, citations and verification, and
+    the translations of its text (a member's or partner's: of its role)."""
 
     model_config = _STRICT
 
     release: Level | None = None
     cite: list[Slug] = Field(default_factory=list, max_length=20)
     verification: Verification | None = None
+    translations: dict[LanguageTag, TranslationItem] = _translations()
+    _fallback: Fallback | None = PrivateAttr(default=None)
 
 
 class Prose(Marked):
@@ -85,10 +126,26 @@ ActivityItem = Annotated[
 ]
 
 
-class Names(BaseModel):
+Names = Annotated[
+    dict[LanguageTag, TranslationItem],
+    Field(max_length=20, description="the name (or acronym) in other languages, by language tag"),
+]
+
+
+class Note(BaseModel):
+    """A note that is not a claim of its own (the verification note): text and translations."""
+
     model_config = _STRICT
-    es: Text | None = None
-    pt: Text | None = None
+    text: Text
+    translations: dict[LanguageTag, TranslationItem] = _translations()
+    _fallback: Fallback | None = PrivateAttr(default=None)
+
+
+NoteItem = Annotated[
+    Note,
+    BeforeValidator(_text_to_mapping),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, Note.model_json_schema()]}),
+]
 
 
 class Status(BaseModel):
@@ -155,10 +212,11 @@ class Instrument(BaseModel):
     name: Text
     names: Names | None = None
     acronym: Text | None = None
+    acronyms: Names | None = None
     kind: Kind
     release: Level
     verification: Verification
-    verification_note: Text | None = None
+    verification_note: NoteItem | None = None
     established: PartialDateField | None = None
     in_force: PartialDateField | None = None
     status: Status
@@ -193,6 +251,9 @@ class Instrument(BaseModel):
     themes: list[Theme] = _items(14)
     sources: list[Source] = _items(100)
     as_of: FullDate
+    _name_fallback: Fallback | None = PrivateAttr(default=None)
+    _source_name: str | None = PrivateAttr(default=None)
+    """In another edition's corpus, the name in the source language (what `names` translate)."""
 
 
 class CountryNames(BaseModel):
@@ -213,6 +274,22 @@ class Countries(RootModel[dict[CountryCode, Country]]):
     model_config = ConfigDict(title="Countries")
 
 
+class AudienceTranslation(BaseModel):
+    """An audience's words in another language (each, like any translation, confirmed against its source)."""
+
+    model_config = _STRICT
+    title: TranslationItem | None = None
+    description: TranslationItem | None = None
+    marking: TranslationItem | None = None
+    memo_for: TranslationItem | None = None
+
+
+class OfficeTranslation(BaseModel):
+    model_config = _STRICT
+    name: TranslationItem | None = None
+    publisher: TranslationItem | None = None
+
+
 class Audience(BaseModel):
     model_config = _STRICT
     title: Text
@@ -224,6 +301,12 @@ class Audience(BaseModel):
     portion_marks: bool = False
     show_verification: bool = False
     memo_for: Text
+    untranslated: Literal["mark", "withhold"] = Field(
+        default="withhold",
+        description="In another edition, a text without a current translation is shown in the source "
+        "language and marked (`mark`), or the document is not built until it is translated (`withhold`).",
+    )
+    translations: dict[LanguageTag, AudienceTranslation] = Field(default_factory=dict, max_length=20)
 
 
 class Audiences(RootModel[dict[Slug, Audience]]):
@@ -243,6 +326,7 @@ class Office(BaseModel):
     )
     stale_after_days: Annotated[int, Field(ge=1, le=3650)] = 180
     paper: Literal["A4", "Letter"] = "A4"
+    translations: dict[LanguageTag, OfficeTranslation] = Field(default_factory=dict, max_length=20)
 
     @model_validator(mode="before")
     @classmethod
@@ -290,6 +374,8 @@ class Corpus:
     baseline: Corpus | None = None
     """The last edition's content, read under this corpus's office and audiences, when a command compares
     against it (`changes`); None otherwise."""
+    editions: dict[str, Corpus] = field(default_factory=dict, repr=False, compare=False)
+    """This corpus in each other edition's language, made on first use (`atalaya.edition`)."""
 
 
 # The instrument's lists whose items carry their own level, citations and verification (`Marked`).

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..book import BOOK_ID, BookView, book_audiences, make_book_view
+from ..edition import in_edition
 from . import register
 
 if TYPE_CHECKING:
@@ -40,8 +41,7 @@ class BriefingBook:
         return book_audiences(corpus)
 
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> BookView:
-        # One edition exists so far (the source language); `edition` reaches here for the editions issue.
-        return make_book_view(corpus, audience)
+        return make_book_view(in_edition(corpus, edition), audience)
 
     def stem(self, subject: str) -> str:
         return BOOK_ID

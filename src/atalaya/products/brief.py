@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..edition import in_edition
 from ..select import View, audiences_for, make_view
 from . import register
 
@@ -32,7 +33,7 @@ class InstrumentBrief:
         return audiences_for(corpus, corpus.instruments[subject])
 
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> View:
-        # One edition exists so far (the source language); `edition` reaches here for the editions issue.
+        corpus = in_edition(corpus, edition)
         return make_view(corpus, corpus.instruments[subject], audience)
 
     def stem(self, subject: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..compare import Comparison, compare
+from ..edition import in_edition
 from ..select import View, audiences_for, make_view
 from . import register
 from .brief import instrument_file
@@ -60,6 +61,7 @@ class ChangeMemo:
         ]
 
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> Comparison:
+        corpus = in_edition(corpus, edition)
         new = make_view(corpus, corpus.instruments[subject], audience)
         return compare(old_view(corpus, subject, audience), new)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..country import CountryView, audiences_of, country_codes, make_country_view
+from ..edition import in_edition
 from . import register
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class CountryBrief:
         return audiences_of(corpus, subject)
 
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> CountryView:
-        return make_country_view(corpus, subject, audience, edition)
+        return make_country_view(in_edition(corpus, edition), subject, audience, edition)
 
     def stem(self, subject: str) -> str:
         return f"{COUNTRIES_FOLDER}/{subject}"

@@ -1,0 +1,238 @@
+"""Turn a validated corpus into one edition's corpus: every translatable text in the edition's language, or
+in the source language with the reason it is (`Fallback`: the translation is missing or stale).
+
+A translation is current when it records (`of`) the short hash of the source text it translates and that
+hash is the source's today; an edit to the source makes it stale, automatically. Translatable texts are an
+instrument's name (`names`), acronym (`acronyms`, optional: without one the source acronym is kept),
+verification note, status note, and every item's text (a member's or partner's: its role); an audience's
+title, description, marking and MEMORANDUM FOR line; the office's name and publisher.
+
+The edition's corpus is the source corpus with those texts replaced and `office.language` set to the
+edition, so everything downstream (`select`, the products, the writers) works on it unchanged, and the
+releasability of every item is the source item's. Each item shown in the source language carries its
+`Fallback` into the view, where templates mark it; `fallbacks_in` finds them in any product's view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from .load import PathKey
+from .model import Audience, Corpus, Fallback, Instrument, Marked, Member, Note, Office, Partner, Translation
+
+CURRENT, STALE, UNCONFIRMED, MISSING = "current", "stale", "unconfirmed", "missing"
+
+
+def source_hash(text: str) -> str:
+    """The short hash a translation records of its source text; re-wrapping the text does not change it."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:8]
+
+
+def state_of(translation: Translation | None, source: str) -> str:
+    """`current`, `stale` (confirmed against another source text), `unconfirmed` or `missing`."""
+    if translation is None:
+        return MISSING
+    if translation.of is None:
+        return UNCONFIRMED
+    return CURRENT if translation.of == source_hash(source) else STALE
+
+
+@dataclass(frozen=True)
+class Translatable:
+    """One text of an instrument file that an edition shows translated: where it is, its source text, the
+    level it is released at and the item's own translations."""
+
+    path: PathKey
+    """The item's place in the file (`("summary", 0)`); its translations are under `translations`."""
+    source: str
+    level: str
+    translations: dict[str, Translation]
+    section: str
+    """The section that shows it (`summary`, `members`, `key_facts`, `name`)."""
+    own_key: str = "translations"
+    """Where the translations sit under `path`: `translations`, or for names the mapping itself."""
+    required: bool = True
+    """Whether an edition without it falls back (an acronym without translation simply stays)."""
+
+    def location(self, language: str) -> PathKey:
+        """Where this text's translation into `language` is (or would be) in the file."""
+        return (*self.path, self.own_key, language) if self.own_key else (*self.path, language)
+
+
+def translatables(instrument: Instrument) -> Iterator[Translatable]:
+    """Every translatable text of an instrument file, in file order."""
+    default = instrument.release
+    yield Translatable(("names",), instrument.name, default, dict(instrument.names or {}), "name", "")
+    if instrument.acronym:
+        yield Translatable(
+            ("acronyms",), instrument.acronym, default, dict(instrument.acronyms or {}), "name", "", False
+        )
+    verification = instrument.verification_note
+    if verification is not None:
+        yield Translatable(
+            ("verification_note",), verification.text, default, verification.translations, "key_facts"
+        )
+    status = instrument.status.note
+    if status is not None:
+        yield Translatable(
+            ("status", "note"), status.text, status.release or default, status.translations, "key_facts"
+        )
+    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations"):
+        for index, item in enumerate(getattr(instrument, group)):
+            yield Translatable((group, index), item.text, item.release or default, item.translations, group)
+    for index, event in enumerate(instrument.timeline):
+        yield Translatable(
+            ("timeline", index), event.text, event.release or default, event.translations, "timeline"
+        )
+    for group in ("members", "partners"):
+        for index, entry in enumerate(getattr(instrument, group)):
+            if entry.role:
+                level = entry.release or default
+                yield Translatable((group, index), entry.role, level, entry.translations, group)
+
+
+def in_edition(corpus: Corpus, edition: str) -> Corpus:
+    """The corpus in `edition`'s language (the corpus itself for the source edition); made once per corpus
+    and edition. The last edition's content (`baseline`) is put in the same edition."""
+    if edition == corpus.office.editions[0]:
+        return corpus
+    if edition not in corpus.editions:
+        corpus.editions[edition] = _translated_corpus(corpus, edition)
+    return corpus.editions[edition]
+
+
+def _translated_corpus(corpus: Corpus, edition: str) -> Corpus:
+    source = corpus.office.editions[0]
+    words = _Words(edition, source)
+    office = _translated_office(corpus.office, edition, words)
+    audiences = {name: _translated_audience(a, edition, words) for name, a in corpus.audiences.items()}
+    instruments = {key: _translated_instrument(i, edition, words) for key, i in corpus.instruments.items()}
+    baseline = in_edition(corpus.baseline, edition) if corpus.baseline is not None else None
+    return dataclasses.replace(
+        corpus,
+        office=office,
+        audiences=audiences,
+        instruments=instruments,
+        baseline=baseline,
+        editions={},
+        warnings=[],
+    )
+
+
+@dataclass(frozen=True)
+class _Words:
+    edition: str
+    source: str
+
+    def pick(self, text: str, translation: Translation | None) -> tuple[str, Fallback | None]:
+        """The text to show and, when it is the source's, why."""
+        state = state_of(translation, text)
+        if state == CURRENT:
+            assert translation is not None
+            return translation.text, None
+        return text, Fallback(MISSING if state == MISSING else STALE, self.source)
+
+
+def _translated_office(office: Office, edition: str, words: _Words) -> Office:
+    given = office.translations.get(edition)
+    name, _ = words.pick(office.name, given.name if given else None)
+    publisher, _ = words.pick(office.publisher, given.publisher if given else None)
+    # `languages` is kept whole: `editions` (the source first) must not change with the language.
+    update = {"language": edition, "languages": list(office.editions), "name": name, "publisher": publisher}
+    return office.model_copy(update=update)
+
+
+AUDIENCE_WORDS = ("title", "description", "marking", "memo_for")
+
+
+def _translated_audience(audience: Audience, edition: str, words: _Words) -> Audience:
+    given = audience.translations.get(edition)
+    update = {
+        field: words.pick(getattr(audience, field), getattr(given, field) if given else None)[0]
+        for field in AUDIENCE_WORDS
+    }
+    return audience.model_copy(update=update)
+
+
+def settings_fallbacks(corpus: Corpus, audience: str, edition: str) -> list[str]:
+    """The office's and the audience's words without a current translation into `edition` (a document for
+    an audience that withholds untranslated text is not built while there are any)."""
+    if edition == corpus.office.editions[0]:
+        return []
+    missing: list[str] = []
+    office = corpus.office.translations.get(edition)
+    for field in ("name", "publisher"):
+        if state_of(getattr(office, field) if office else None, getattr(corpus.office, field)) != CURRENT:
+            missing.append(f"office.yaml: {field}")
+    given = corpus.audiences[audience].translations.get(edition)
+    for field in AUDIENCE_WORDS:
+        source = getattr(corpus.audiences[audience], field)
+        if state_of(getattr(given, field) if given else None, source) != CURRENT:
+            missing.append(f"audiences.yaml: {audience}.{field}")
+    return missing
+
+
+def _translated_instrument(instrument: Instrument, edition: str, words: _Words) -> Instrument:
+    copy = instrument.model_copy(deep=True)
+    name, copy._name_fallback = words.pick(instrument.name, (instrument.names or {}).get(edition))
+    copy._source_name = instrument.name
+    update: dict[str, Any] = {"name": name}
+    if instrument.acronym:
+        given = (instrument.acronyms or {}).get(edition)
+        update["acronym"] = words.pick(instrument.acronym, given)[0] if given else instrument.acronym
+    for key, value in update.items():
+        setattr(copy, key, value)
+    for item in _items(copy):
+        field = "role" if isinstance(item, Member | Partner) else "text"
+        source = getattr(item, field)
+        if source is None:
+            continue
+        shown, item._fallback = words.pick(source, item.translations.get(edition))
+        setattr(item, field, shown)
+    return copy
+
+
+def _items(instrument: Instrument) -> Iterator[Marked | Note]:
+    if instrument.verification_note is not None:
+        yield instrument.verification_note
+    if instrument.status.note is not None:
+        yield instrument.status.note
+    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations"):
+        yield from getattr(instrument, group)
+    yield from instrument.timeline
+    yield from instrument.members
+    yield from instrument.partners
+
+
+def fallbacks_in(view: object) -> list[Fallback]:
+    """Every `Fallback` anywhere in a product's view (a brief's, a book's, a country brief's, a change
+    memo's): the texts it would show in the source language."""
+    found: list[Fallback] = []
+    seen: set[int] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, Fallback):
+            found.append(value)
+        elif isinstance(value, str | int | float | bool | BaseModel) or value is None or id(value) in seen:
+            return
+        elif dataclasses.is_dataclass(value):
+            seen.add(id(value))
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, tuple | list | set | frozenset):
+            seen.add(id(value))
+            for element in value:
+                walk(element)
+        elif isinstance(value, dict):
+            seen.add(id(value))
+            for element in value.values():
+                walk(element)
+
+    walk(view)
+    return found

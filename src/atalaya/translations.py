@@ -1,0 +1,207 @@
+"""Turn a corpus into its translators' worklist: every text an edition shows without a current translation,
+located at `path:line:col`, and the coverage of each language for each audience.
+
+A text counts for an audience when the audience shows it: the item is within its clearance and in one of
+its sections (the name always; the status note with the key facts; the verification note only where
+verification is shown). Listing the worklist for one audience (`translations --audience public`) prints
+only what that audience may see, so the list can go to a translator cleared for it and no further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .edition import (
+    AUDIENCE_WORDS,
+    CURRENT,
+    MISSING,
+    STALE,
+    UNCONFIRMED,
+    Translatable,
+    state_of,
+    translatables,
+)
+from .errors import Diagnostic, Severity
+from .load import Document, PathKey, load_file
+from .model import Audience, Corpus
+from .select import visible_to
+
+_REASONS = {
+    MISSING: "has no {language} translation",
+    STALE: "has a stale {language} translation: its source changed since the translation was confirmed",
+    UNCONFIRMED: "has an unconfirmed {language} translation: once checked, `build.py confirm --language "
+    "{language} FILE:LINE` records it",
+}
+
+
+@dataclass(frozen=True)
+class Untranslated:
+    """One text an edition would show in the source language."""
+
+    file: str
+    line: int
+    col: int
+    language: str
+    state: str
+    source: str
+    audiences: tuple[str, ...]
+    """The audiences that show the text."""
+    blocking: tuple[str, ...]
+    """Those of them that withhold a document with untranslated text (`untranslated: withhold`)."""
+
+    def diagnostic(self, *, error: bool = False) -> Diagnostic:
+        words = _REASONS[self.state].format(language=self.language)
+        shown = ", ".join(self.audiences)
+        severity = Severity.ERROR if error else Severity.WARNING
+        return Diagnostic(
+            self.file, self.line, self.col, f"text {words} (shown to {shown})", severity, "translation"
+        )
+
+
+@dataclass
+class Coverage:
+    """How much of what one audience is shown is translated into one language."""
+
+    current: int = 0
+    total: int = 0
+    stale: int = 0
+
+    @property
+    def percent(self) -> int:
+        # Rounded down, so that 100% means complete.
+        return 100 if self.total == 0 else self.current * 100 // self.total
+
+
+@dataclass
+class Worklist:
+    items: list[Untranslated] = field(default_factory=list)
+    coverage: dict[tuple[str, str], Coverage] = field(default_factory=dict)
+    """By (language, audience)."""
+
+
+def shows(audience: Audience, text: Translatable) -> bool:
+    """Whether the audience's documents show this text (in the source edition, or translated)."""
+    if not visible_to(audience, text.level):
+        return False
+    if text.section == "name":
+        return True
+    if text.path == ("verification_note",):
+        return audience.show_verification and "key_facts" in audience.sections
+    return text.section in audience.sections
+
+
+def worklist(
+    corpus: Corpus,
+    *,
+    languages: Sequence[str] = (),
+    audiences: Sequence[str] = (),
+    subjects: Sequence[str] = (),
+) -> Worklist:
+    """What each edition (other than the source) lacks, for the audiences and instruments given (all by
+    default), in file order."""
+    editions = [e for e in corpus.office.editions[1:] if not languages or e in languages]
+    chosen = {n: a for n, a in corpus.audiences.items() if not audiences or n in audiences}
+    result = Worklist()
+    for language in editions:
+        for name in chosen:
+            result.coverage[(language, name)] = Coverage()
+        result.items.extend(_settings(corpus, language, chosen))
+        for instrument_id in sorted(corpus.instruments):
+            if subjects and instrument_id not in subjects:
+                continue
+            instrument = corpus.instruments[instrument_id]
+            document: Document | None = None
+            found: list[Untranslated] = []
+            for text in translatables(instrument):
+                shown_to = tuple(n for n, a in chosen.items() if shows(a, text))
+                given = text.translations.get(language)
+                state = state_of(given, text.source)
+                if not text.required and given is None:
+                    continue
+                for name in shown_to:
+                    cover = result.coverage[(language, name)]
+                    cover.total += 1
+                    cover.current += state == CURRENT
+                    cover.stale += state in (STALE, UNCONFIRMED)
+                if state == CURRENT or not shown_to:
+                    continue
+                if document is None:
+                    document = _document(corpus, instrument_id)
+                place = text.location(language)
+                if text.section == "name" and given is None:
+                    place = ("name",) if text.path == ("names",) else ("acronym",)
+                line, col = document.locate(place) if document else (0, 0)
+                blocking = tuple(n for n in shown_to if chosen[n].untranslated == "withhold")
+                file = document.path if document else instrument_id
+                found.append(Untranslated(file, line, col, language, state, text.source, shown_to, blocking))
+            result.items.extend(sorted(found, key=lambda item: (item.line, item.col)))
+    return result
+
+
+def _document(corpus: Corpus, instrument_id: str) -> Document | None:
+    for shown, path in corpus.files.items():
+        if path.parent.name == "instruments" and path.stem == instrument_id:
+            return load_file(path, shown)
+    return None
+
+
+def _settings(corpus: Corpus, language: str, chosen: dict[str, Audience]) -> Iterator[Untranslated]:
+    """The office's and the audiences' words without a current translation (every document shows them)."""
+    office_file = _file(corpus, "office.yaml")
+    office = corpus.office
+    given_office = office.translations.get(language)
+    for name in ("name", "publisher"):
+        given = getattr(given_office, name) if given_office else None
+        state = state_of(given, getattr(office, name))
+        if state != CURRENT and chosen:
+            where: PathKey = ("translations", language, name) if given is not None else (name,)
+            line, col = _locate(office_file, where)
+            blocking = tuple(n for n, a in chosen.items() if a.untranslated == "withhold")
+            yield Untranslated(
+                office_file[0], line, col, language, state, getattr(office, name), tuple(chosen), blocking
+            )
+    audiences_file = _file(corpus, "audiences.yaml")
+    for audience_name, audience in chosen.items():
+        given_audience = audience.translations.get(language)
+        for name in AUDIENCE_WORDS:
+            given = getattr(given_audience, name) if given_audience else None
+            state = state_of(given, getattr(audience, name))
+            if state == CURRENT:
+                continue
+            if given is not None:
+                where = (audience_name, "translations", language, name)
+            else:
+                where = (audience_name, name)
+            line, col = _locate(audiences_file, where)
+            blocking = (audience_name,) if audience.untranslated == "withhold" else ()
+            yield Untranslated(
+                audiences_file[0],
+                line,
+                col,
+                language,
+                state,
+                getattr(audience, name),
+                (audience_name,),
+                blocking,
+            )
+
+
+def _file(corpus: Corpus, name: str) -> tuple[str, Document | None]:
+    for shown, path in corpus.files.items():
+        if path.name == name and path.parent == corpus.root:
+            return shown, load_file(path, shown)
+    return name, None
+
+
+def _locate(file: tuple[str, Document | None], where: PathKey) -> tuple[int, int]:
+    return file[1].locate(where) if file[1] is not None else (0, 0)
+
+
+def strict_failures(items: Sequence[Untranslated], corpus: Corpus) -> list[Untranslated]:
+    """The untranslated texts that keep a public edition from being built (`check --strict` fails on
+    them): shown to an audience cleared only for public material that withholds untranslated text."""
+    public = {
+        n for n, a in corpus.audiences.items() if a.clearance == "public" and a.untranslated == "withhold"
+    }
+    return [item for item in items if public & set(item.blocking)]
