@@ -88,7 +88,8 @@ def confirm_file(corpus: Corpus, shown: str, confirmations: Sequence[Confirmatio
             raise UsageError(
                 f"{shown}: no {confirmation.language} translation at {_dotted(confirmation.location)}"
             )
-        edits.append(_edit(text, key, node, parent, source_hash(confirmation.source)))
+        # Quoted: a hash of digits alone would be a number to other YAML readers (and editors' schemas).
+        edits.append(_edit(text, key, node, parent, f"'{source_hash(confirmation.source)}'"))
         placed.append(Confirmation(**{**confirmation.__dict__, "line": key.start_mark.line + 1}))
     new_text = _apply(text, edits)
     _check_confirmed(new_text, shown, corpus, placed)
