@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from . import formats as output_formats
-from .errors import AtalayaError, ContentError, Diagnostic, Severity, UsageError
+from .errors import AtalayaError, Diagnostic, Severity, UsageError
 from .plan import Options, Target, parse_shard
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -298,6 +298,13 @@ def _run_build(request: Any, quiet: bool) -> None:
             print_diagnostics(sorted(set(result.errors)), request.command)
             return EXIT_ERRORS
         _print_removed(request.output, result.removed, result.kept, quiet)
+        if result.withheld:
+            shown = ", ".join(result.withheld[:5]) + (", …" if len(result.withheld) > 5 else "")
+            click.echo(
+                f"withheld {len(result.withheld)} until translated (`build.py translations` lists what they "
+                f"lack): {shown}",
+                err=True,
+            )
         if not quiet:
             click.echo(
                 f"built {len(result.built)}, up to date {result.up_to_date}, "
@@ -336,52 +343,6 @@ def changes(since: str | None, previous_content: Path | None, **given: Any) -> N
         sys.exit(EXIT_USAGE)
     baseline = Baseline(since=since, folder=previous_content)
     _run_build(_request("changes", baseline, **given), given["quiet"])
-
-
-@main.command()
-@content_option
-@click.option(
-    "--templates",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Also compile every template in this folder (build always does).",
-)
-@strict_option
-@quiet_option
-def check(content: Path, templates: Path | None, strict: bool, quiet: bool) -> None:
-    """Validate the content; write nothing."""
-    from .model import load_corpus
-
-    def action() -> int:
-        from .cli_translations import coverage_lines
-        from .edition import STALE, UNCONFIRMED
-        from .translations import strict_failures, worklist
-
-        corpus = load_corpus(content)
-        work = worklist(corpus)
-        # A public edition that would be withheld for untranslated text fails --strict; elsewhere a stale
-        # or unconfirmed translation is a warning at its line, and missing ones are counted below.
-        untranslated = strict_failures(work.items, corpus) if strict else []
-        if strict and (corpus.warnings or untranslated):
-            failures = [w.strict() for w in corpus.warnings]
-            raise ContentError(failures + [item.diagnostic(error=True) for item in untranslated])
-        if templates is not None:
-            from .engine import check_templates
-            from .render import TemplateSet
-
-            check_templates(TemplateSet(templates))
-        print_diagnostics(corpus.warnings)
-        print_diagnostics([i.diagnostic() for i in work.items if i.state in (STALE, UNCONFIRMED)])
-        if not quiet:
-            for line in coverage_lines(work):
-                click.echo(line, err=True)
-            click.echo(
-                f"ok: {len(corpus.instruments)} instruments, {len(corpus.audiences)} audiences, "
-                f"{len(corpus.countries)} countries",
-                err=True,
-            )
-        return EXIT_OK
-
-    _run(action)
 
 
 @main.command(name="list")
@@ -590,5 +551,5 @@ def serve(content: Path, templates: Path, port: int, host: str) -> None:
     _run(action)
 
 
-# The translators' commands (`translations`, `confirm`) register themselves on `main`.
-from . import cli_translations as _cli_translations  # noqa: E402, F401
+# The content's commands (`check`, `translations`, `confirm`) register themselves on `main`.
+from . import cli_content as _cli_content  # noqa: E402, F401

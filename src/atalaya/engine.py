@@ -103,6 +103,8 @@ class BuildResult:
     # Files an earlier build wrote that this one removed, or left alone (not regular files): output-relative.
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    # Documents of the selected editions not built until their text is translated: `audience/stem.edition`.
+    withheld: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -244,6 +246,24 @@ def plan_build(setup: Setup, folder: OutputFolder, views: Views) -> Schedule:
     )
 
 
+def withheld_documents(views: Views, filters: Filters) -> list[str]:
+    """The documents the filters select that wait for translations (`Views.withheld`), by name."""
+    from .products import get as get_product
+
+    names = []
+    for (product, subject, audience, edition), reasons in views.reasons.items():
+        chosen = filters.covers(
+            product=product,
+            subject=subject,
+            audience=audience,
+            edition=edition,
+            format=filters.formats[0] if filters.formats else "",
+        )
+        if reasons and chosen:
+            names.append(f"{audience}/{get_product(product).stem(subject)}.{edition}")
+    return sorted(names)
+
+
 def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     """Build what is out of date: prepare, plan, render the stale targets in workers, record each result as
     it arrives, and after a complete build the index pages, the removals and the manifest."""
@@ -259,6 +279,7 @@ def build(request: Request, reporter: Reporter | None = None) -> BuildResult:
     plan = plan_build(setup, folder, views)
     check_templates(setup.templates, None if plan.stale else [INDEX_TEMPLATE])
     result = BuildResult(up_to_date=len(plan.targets) - len(plan.stale), warnings=list(corpus.warnings))
+    result.withheld = withheld_documents(views, request.filters)
     reporter.start(len(plan.stale), result.up_to_date)
     folder.remove_leftovers()
     recorder = Recorder(plan, folder, corpus, result, reporter, strict=request.strict)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import io
+import re
 import threading
 from collections.abc import Iterable
 from datetime import date
@@ -128,6 +129,12 @@ LABELS: Final = {
 }
 """Every slug content may hold where a document shows a word: its English label."""
 
+FOLIO: Final = N_("Page %(page)s of %(pages)s")
+"""A page's number in its footer, with the document's length (briefings, memos, the book in one part)."""
+FOLIO_NO_TOTAL: Final = N_("Page %(page)s")
+"""A page's number without the length (a book laid out in parts: the cover gives its length)."""
+_PLACEHOLDER: Final = re.compile(r"%\((page|pages)\)s")
+
 LEVEL_LABELS: Final = {
     "public": N_("PUBLIC"),
     "internal": N_("INTERNAL"),
@@ -223,6 +230,26 @@ class Catalogue:
         value = str(getattr(level, "value", level))
         return self.gettext(LEVEL_LABELS[value]) if value in LEVEL_LABELS else value.upper()
 
+    def folio(self) -> dict[str, str]:
+        """The footer's words around the page numbers, for the PDF stylesheet (`data-folio*` attributes,
+        read with `attr()`): {"data-folio": "Página ", "data-folio-of": " de ", "data-folio-end": "",
+        "data-folio-part": "Página ", "data-folio-part-end": ""}. Empty in the source language, whose words
+        are the stylesheet's own ("Page 3 of 4", "Page 57"). A translation must keep the page before the
+        length (the stylesheet counts them in that order)."""
+        if self.is_source:
+            return {}
+        total = _PLACEHOLDER.split(self.gettext(FOLIO))
+        alone = _PLACEHOLDER.split(self.gettext(FOLIO_NO_TOTAL))
+        if total[1::2] != ["page", "pages"] or alone[1::2] != ["page"]:
+            raise ValueError(f"{self.source}: the page footer must name %(page)s, then %(pages)s, once each")
+        return {
+            "data-folio": total[0],
+            "data-folio-of": total[2],
+            "data-folio-end": total[4],
+            "data-folio-part": alone[0],
+            "data-folio-part-end": alone[2],
+        }
+
     # --- CLDR ---------------------------------------------------------------------------------------
 
     def format_date(self, value: PartialDate | date | None, short: bool = False) -> str:
@@ -252,6 +279,14 @@ class Catalogue:
     def format_list(self, items: Iterable[str], style: str = "standard") -> str:
         """Items joined as the language joins them: "a, b, and c", "a, b y c", "a, b e c"."""
         return babel_format_list(list(items), style=style, locale=self.locale)  # type: ignore[arg-type]
+
+    def language_name(self, code: str) -> str:
+        """A language's name from its code, in this edition's language: "es" -> "Spanish", "español",
+        "espanhol"; a regional tag (`pt-BR`) is named by CLDR where it names it, else by its language; an
+        unknown code is returned as it is."""
+        tag = code.replace("-", "_")
+        languages = self.locale.languages
+        return str(languages.get(tag) or languages.get(tag.split("_")[0].lower()) or code)
 
     def country_name(self, code: str) -> str:
         """A country's name from its ISO 3166-1 alpha-2 code: "BR" -> "Brazil", "Brasil"; an unknown

@@ -1,6 +1,7 @@
-"""Turn the translators' command lines into worklists and confirmations: `translations` lists what each
-edition lacks, `confirm` records that translations match their source (see `atalaya.translations` and
-`atalaya.confirm`). Registered on the main command group by `atalaya.cli`.
+"""Turn the content commands' arguments into findings and exit codes: `check` validates the content and
+reports each edition's translation coverage, `translations` lists what each edition lacks, `confirm`
+records that translations match their source (`atalaya.translations`, `atalaya.confirm`). Registered on
+the main command group by `atalaya.cli`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,17 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, _run, content_option, main, print_diagnostics, quiet_option
-from .errors import UsageError
+from .cli import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    _run,
+    content_option,
+    main,
+    print_diagnostics,
+    quiet_option,
+    strict_option,
+)
+from .errors import ContentError, UsageError
 from .load import Document, load_file
 from .model import Corpus
 from .translations import Worklist, worklist
@@ -43,6 +53,51 @@ def coverage_lines(work: Worklist) -> list[str]:
             parts.append(part)
         lines.append(f"translations {language}: " + "; ".join(parts))
     return lines
+
+
+@main.command()
+@content_option
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also compile every template in this folder (build always does).",
+)
+@strict_option
+@quiet_option
+def check(content: Path, templates: Path | None, strict: bool, quiet: bool) -> None:
+    """Validate the content; write nothing."""
+    from .model import load_corpus
+
+    def action() -> int:
+        from .edition import STALE, UNCONFIRMED
+        from .translations import strict_failures, worklist
+
+        corpus = load_corpus(content)
+        work = worklist(corpus)
+        # A public edition that would be withheld for untranslated text fails --strict; elsewhere a stale
+        # or unconfirmed translation is a warning at its line, and missing ones are counted below.
+        untranslated = strict_failures(work.items, corpus) if strict else []
+        if strict and (corpus.warnings or untranslated):
+            failures = [w.strict() for w in corpus.warnings]
+            raise ContentError(failures + [item.diagnostic(error=True) for item in untranslated])
+        if templates is not None:
+            from .engine import check_templates
+            from .render import TemplateSet
+
+            check_templates(TemplateSet(templates))
+        print_diagnostics(corpus.warnings)
+        print_diagnostics([i.diagnostic() for i in work.items if i.state in (STALE, UNCONFIRMED)])
+        if not quiet:
+            for line in coverage_lines(work):
+                click.echo(line, err=True)
+            click.echo(
+                f"ok: {len(corpus.instruments)} instruments, {len(corpus.audiences)} audiences, "
+                f"{len(corpus.countries)} countries",
+                err=True,
+            )
+        return EXIT_OK
+
+    _run(action)
 
 
 @main.command()
@@ -163,6 +218,3 @@ def _line_of(corpus: Corpus, shown: str, location: tuple[str | int, ...]) -> int
 @functools.lru_cache(maxsize=8)
 def _document(path: Path, shown: str) -> Document:
     return load_file(path, shown)
-
-
-__all__ = ["confirm", "coverage_lines", "print_diagnostics", "translations"]
