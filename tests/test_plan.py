@@ -322,10 +322,18 @@ def test_office_languages_are_the_editions_the_source_first(good_tree: Path) -> 
     edit(office, "language: en\n", "language: en\nlanguages: [en, es, pt]\n")
     corpus = load_corpus(good_tree, today=TODAY)
     assert corpus.office.editions == ("en", "es", "pt")
-    # only the source edition is built until translations exist; the others are valid filters
+    # Nothing is translated and every audience withholds untranslated documents (the default): only the
+    # source edition is built; the others are valid filters that select nothing yet.
     assert all_targets(corpus) == all_targets(load_corpus(GOOD, today=TODAY))
     listed = run_cli("list", "--content", good_tree, "--language", "es")
     assert (listed.code, listed.stdout) == (0, "")
+    # An audience that shows untranslated text marked gets its other editions at once.
+    edit(good_tree / "audiences.yaml", "analyst:\n", "analyst:\n  untranslated: mark\n")
+    listed = run_cli("list", "--content", good_tree, "--language", "pt", "--product", "brief")
+    assert listed.code == 0
+    assert sorted(listed.stdout.split()) == sorted(
+        f"analyst/{stem}.pt.{suffix}" for stem in ("alpha-pact", "beta-forum") for suffix in ("docx", "pdf")
+    )
     listed = run_cli("list", "--content", good_tree, "--language", "fr")
     assert listed.code == 2
     assert "unknown language 'fr'; choose from: en, es, pt" in listed.stderr
