@@ -272,15 +272,17 @@ class _Index:
 
 
 _INDEX_LOCK = threading.Lock()
-_index: _Index | None = None
+# One index per live corpus: a build reads the source corpus and each edition's side by side.
+_indexes: dict[int, _Index] = {}
 
 
 def _views_listing(corpus: Corpus, audience: str) -> Mapping[str, tuple[View, ...]]:
-    global _index
     with _INDEX_LOCK:
-        if _index is None or _index.corpus() is not corpus:
-            _index = _Index(corpus)
-        index = _index
+        index = _indexes.get(id(corpus))
+        if index is None or index.corpus() is not corpus:
+            for key in [key for key, kept in _indexes.items() if kept.corpus() is None]:
+                del _indexes[key]
+            index = _indexes[id(corpus)] = _Index(corpus)
     return index.views(corpus, audience)
 
 
