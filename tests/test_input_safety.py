@@ -246,9 +246,9 @@ def test_each_text_value_must_balance_on_its_own(good_tree: Path) -> None:
     assert_fails_with(
         result,
         [
-            f"{path}:3:13: names.es: bidirectional control U+202E (right-to-left override) at character 7 "
+            f"{path}:3:13: names.es.text: bidirectional control U+202E (right-to-left override) at character 7 "
             "is not closed; end it with U+202C (pop directional formatting) in the same text",
-            f"{path}:3:30: names.pt: bidirectional control U+202C (pop directional formatting) at character 6 "
+            f"{path}:3:30: names.pt.text: bidirectional control U+202C (pop directional formatting) at character 6 "
             "closes nothing",
         ],
     )

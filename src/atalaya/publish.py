@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -75,6 +75,14 @@ class IndexLink:
 
 
 @dataclass(frozen=True)
+class EditionLinks:
+    """A document's other editions: the language and its documents, one a format."""
+
+    language: str
+    documents: tuple[IndexLink, ...]
+
+
+@dataclass(frozen=True)
 class IndexRow:
     id: str
     name: str
@@ -83,6 +91,16 @@ class IndexRow:
     banner: str
     documents: tuple[IndexLink, ...]  # one per format that has a document, in the registry's order
     pages: int | None  # of the first document that has pages
+    editions: tuple[EditionLinks, ...] = ()  # the other editions' documents, in `languages` order
+
+    def translations(self, format_name: str) -> list[tuple[str, str]]:
+        """(language, link) of the row's document in that format in each other edition that has one."""
+        return [
+            (edition.language, link.href)
+            for edition in self.editions
+            for link in edition.documents
+            if link.format == format_name
+        ]
 
     def __getitem__(self, format_name: str) -> str | None:
         """The link to the row's document in that format (`row["pdf"]`, `row.pdf` in a template), or None."""
@@ -140,6 +158,22 @@ class _Documents:
             for e in manifest.entries.values()
             if e.edition == edition
         }
+        self.others = corpus.office.editions[1:]
+        self.translated = {
+            (e.product, e.audience, e.subject, e.edition, e.format): e
+            for e in manifest.entries.values()
+            if e.edition != edition
+        }
+
+    def editions(self, product: str, audience: str, subject: str) -> list[tuple[str, list[ManifestEntry]]]:
+        """The subject's documents in each other edition that has any, in `languages` order."""
+        found = []
+        for language in self.others:
+            keys = [(product, audience, subject, language, fmt.name) for fmt in all_formats()]
+            entries = [self.translated[key] for key in keys if key in self.translated]
+            if entries:
+                found.append((language, entries))
+        return found
 
     def by_format(
         self, product: str, audience: str, subject: str
@@ -152,15 +186,24 @@ class _Documents:
         return [entry for _, entry in self.by_format(product, audience, subject) if entry is not None]
 
 
-def _row(view: IndexedView, entries: list[ManifestEntry], base: str) -> IndexRow:
+def _row(
+    view: IndexedView,
+    entries: list[ManifestEntry],
+    base: str,
+    editions: Sequence[tuple[str, list[ManifestEntry]]] = (),
+) -> IndexRow:
+    def links(chosen: list[ManifestEntry]) -> tuple[IndexLink, ...]:
+        return tuple(IndexLink(e.format, posixpath.relpath(e.path, base or ".")) for e in chosen)
+
     return IndexRow(
         id=view.id,
         name=view.name,
         acronym=view.acronym,
         as_of=format_date(view.as_of),
         banner=view.banner,
-        documents=tuple(IndexLink(e.format, posixpath.relpath(e.path, base or ".")) for e in entries),
+        documents=links(entries),
         pages=next((e.pages for e in entries if e.pages is not None), None),
+        editions=tuple(EditionLinks(language, links(chosen)) for language, chosen in editions),
     )
 
 
@@ -178,7 +221,8 @@ def _product_rows(
     for subject in subjects:
         entries = documents.of(product_name, audience, subject)
         if entries:
-            rows.append(_row(views.get(product, subject, audience, edition), entries, base))
+            view = views.get(product, subject, audience, edition)
+            rows.append(_row(view, entries, base, documents.editions(product_name, audience, subject)))
     return rows
 
 

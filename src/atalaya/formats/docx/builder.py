@@ -415,8 +415,7 @@ class Builder:
         banner = words.level_label(view.banner)
         subject = words.gettext("%(audience)s: policy memo") % {"audience": view.audience.title}
         properties.subject = plain(subject)
-        themes = view.themes if words.is_source else [words.label(theme) for theme in view.themes]
-        properties.keywords = plain(", ".join(themes))
+        properties.keywords = plain(", ".join(view.themes))
         properties.category = plain(words.kind_label(view.kind))
         properties.author = office
         properties.last_modified_by = office
