@@ -2,8 +2,9 @@
 PDF/UA-1) and each DOCX passes `openxml-audit` (the OOXML schema and Word's rules), with no findings.
 
 The `good` and `canary` fixture trees are built in full once for the module (every product, audience and
-edition `build` writes: briefs, briefing books, country briefs, ...), with the shipped content (every
-product but the books, which take minutes each to lay out, and the executive audience's book), the good
+edition `build` writes: briefs, briefing books, country briefs, ...), with the shipped content (its source
+edition of every product but the books, which take minutes each to lay out, and the executive audience's
+book; the analyst and public briefs of its Spanish and Portuguese editions), the good
 tree as PDF/A-3b (`--pdfa`: PDF/A and PDF/UA at once) and change memos of an edited good tree. Every PDF
 and DOCX under those outputs is checked, so a new product's files are covered without naming them here. Both
 tools come from requirements-dev.lock; a missing one fails the test rather than skipping it.
@@ -54,8 +55,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         text = text.replace(old, new)
     alpha.write_text(text, encoding="utf-8")
     runs = {
-        "shipped": ("build", *(f"--product={name}" for name in of_command("build") if name != "book")),
-        "shipped-book": ("build", "--product", "book", "--audience", "executive"),
+        "shipped": (
+            "build",
+            *(f"--product={name}" for name in of_command("build") if name != "book"),
+            "--language=en",
+        ),
+        # The other editions share the templates; their briefs carry other labels, `lang` spans around
+        # the analyst's untranslated items and the tightest setting (the Rio Treaty's, in public).
+        "shipped-editions": (
+            "build",
+            "--product=brief",
+            *(f"--language={tag}" for tag in ("es", "pt")),
+            *(f"--audience={name}" for name in ("analyst", "public")),
+        ),
+        "shipped-book": ("build", "--product", "book", "--audience", "executive", "--language", "en"),
         "good": ("build", "--content", GOOD),
         "canary": ("build", "--content", FIXTURES / "canary"),
         "pdfa": ("build", "--content", GOOD, "--format", "pdf", "--pdfa"),

@@ -138,10 +138,6 @@ def built(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "-j",
         "2",
         "--html",
-        "--language",
-        "es",
-        "--language",
-        "pt",
     )
     assert done.code == 0, done.stderr
     return output
@@ -290,6 +286,28 @@ def test_document_language_follows_the_edition(built: Path, language: str) -> No
 
 
 # === missing and stale translations ======================================================================
+
+
+def test_index_pages_link_each_document_in_its_other_editions(tree: Path, built: Path) -> None:
+    """Each index row links the source edition's document, then the same document in es and pt; the top
+    page, which shows only public documents, links only public documents in every edition."""
+    corpus = load_corpus(tree)
+    for audience in corpus.audiences:
+        page = (built / audience / "index.html").read_text(encoding="utf-8")
+        links = re.findall(r'<a class="edition" href="([^"]+)" hreflang="(\w+)"', page)
+        assert links, audience
+        for href, language in links:
+            assert href.endswith((f".{language}.pdf", f".{language}.docx")), href
+            assert (built / audience / href).is_file(), href
+        for href in re.findall(r'<a href="([^"]+\.(?:pdf|docx))">', page):
+            for language in EDITIONS:
+                translation = re.sub(r"\.(pdf|docx)$", rf".{language}.\1", href)
+                assert f'href="{translation}" hreflang="{language}"' in page, translation
+        assert '<span lang="es">Español</span>' in page and '<span lang="pt">Português</span>' in page
+    top = (built / "index.html").read_text(encoding="utf-8")
+    public = {name for name, a in corpus.audiences.items() if a.clearance == "public"}
+    hrefs = re.findall(r'<a class="edition" href="([^"]+)"', top)
+    assert hrefs and {href.split("/")[0] for href in hrefs} <= public
 
 
 @pytest.fixture(scope="module")
@@ -476,23 +494,8 @@ def test_an_edit_to_a_translation_rebuilds_only_that_edition(tree: Path, tmp_pat
 # === the shipped content =================================================================================
 
 
-@pytest.fixture
-def shipped_editions(tmp_path: Path) -> Path:
-    """The shipped content with office.yaml naming the Spanish and Portuguese editions."""
-    content = tmp_path / "content"
-    shutil.copytree(CONTENT, content)
-    office = content / "office.yaml"
-    office.write_text(
-        office.read_text(encoding="utf-8").replace(
-            "language: en\n", "language: en\nlanguages: [en, es, pt]\n"
-        ),
-        encoding="utf-8",
-    )
-    return content
-
-
-def test_shipped_editions_cover_every_product_and_audience(shipped_editions: Path) -> None:
-    corpus = load_corpus(shipped_editions)
+def test_shipped_editions_cover_every_product_and_audience() -> None:
+    corpus = load_corpus(CONTENT)
     assert corpus.office.editions == ("en", "es", "pt")
     targets = all_targets(corpus)
     source = {(t.product.name, t.subject, t.audience, t.format.name) for t in targets if t.edition == "en"}
@@ -503,10 +506,28 @@ def test_shipped_editions_cover_every_product_and_audience(shipped_editions: Pat
         assert edition == source
 
 
-def test_shipped_public_and_executive_editions_are_complete(shipped_editions: Path) -> None:
-    done = run_cli("check", "--strict", "--content", shipped_editions)
+def test_shipped_public_and_executive_editions_are_complete() -> None:
+    done = run_cli("check", "--strict", "--content", CONTENT)
     assert done.code == 0, done.stderr
     for language in EDITIONS:
         assert re.search(rf"translations {language}: executive 100% .*; public 100% ", done.stderr), (
             done.stderr
         )
+
+
+def test_the_longest_shipped_public_brief_fits_its_budget_in_every_edition(tmp_path: Path) -> None:
+    """The Rio Treaty's public brief, the longest, needs the tightest setting in Spanish and Portuguese (their
+    text runs longer than the English) and stays within the public budget in every edition."""
+    output = tmp_path / "output"
+    args = ("--instrument", "rio-treaty", "--audience", "public", "--format", "pdf", "--html")
+    done = run_cli("build", *args, "--output", output, "-j", "2")
+    assert done.code == 0, done.stderr
+    budget = load_corpus(CONTENT).audiences["public"].page_budget
+    titles = {"en": "Inter-American Treaty", "es": "Tratado Interamericano", "pt": "Tratado Interamericano"}
+    for language, title in titles.items():
+        suffix = "" if language == "en" else f".{language}"
+        reader = pypdf.PdfReader(output / "public" / f"rio-treaty{suffix}.pdf")
+        assert len(reader.pages) <= budget, language
+        assert title in reader.pages[0].extract_text()
+        html = (output / "public" / f"rio-treaty{suffix}.html").read_text(encoding="utf-8")
+        assert f'<html lang="{language}"' in html

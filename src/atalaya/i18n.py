@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
 from babel.lists import format_list as babel_format_list
@@ -326,6 +326,16 @@ def _catalogue(language: str, locale_dir: Path) -> Catalogue:
 def cldr_locale(language: str) -> str:
     """The CLDR locale of a language tag: `es` -> `es_419`, `pt` -> `pt_BR`, `es-MX` -> `es_MX`."""
     return CLDR_LOCALES.get(language, language.replace("-", "_"))
+
+
+def endonym(language: str) -> str:
+    """A language's name in that language, as a reader picking an edition looks for it: `es` -> "español",
+    `pt` -> "português"; an unknown tag is returned as it is."""
+    try:
+        name = Locale.parse(cldr_locale(language)).language_name
+    except (ValueError, LookupError, UnknownLocaleError):
+        return language
+    return str(name or language)
 
 
 def po_path(language: str, locale_dir: Path | None = None) -> Path:

@@ -30,6 +30,7 @@ from typing import Protocol
 from .compare import Comparison
 from .errors import Diagnostic
 from .formats import Format, all_formats
+from .i18n import endonym
 from .manifest import Manifest, ManifestEntry
 from .model import LEVELS, Corpus, Instrument, level_rank
 from .plan import INDEX_TEMPLATE, Views
@@ -264,6 +265,8 @@ def index_pages(
     views = views or Views(corpus)
     # The columns: each format's name and template folder (`pdf`, `briefing`), in the registry's order.
     formats = [(fmt.name, fmt.template_folder) for fmt in all_formats()]
+    # The other editions, named in their own language: a reader looks for "español", not "Spanish".
+    editions = {language: endonym(language) for language in corpus.office.editions[1:]}
     pages: dict[str, str] = {}
     for audience in corpus.audiences:
         group = index_group(corpus, manifest, audience, audience, views)
@@ -277,6 +280,7 @@ def index_pages(
             audiences=[],
             home=f"../{INDEX_NAME}",
             formats=formats,
+            editions=editions,
         )
     public = [name for name, a in corpus.audiences.items() if a.clearance == LEVELS[0]]
     groups = [index_group(corpus, manifest, name, "", views) for name in public]
@@ -293,6 +297,7 @@ def index_pages(
         audiences=[AudienceLink(name, f"{name}/{INDEX_NAME}") for name in corpus.audiences],
         home=None,
         formats=formats,
+        editions=editions,
     )
     return pages
 

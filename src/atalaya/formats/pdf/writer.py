@@ -61,7 +61,7 @@ with warnings.catch_warnings():
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 PAPERS = {"A4": "A4", "Letter": "letter"}
-FIT_LEVELS = 4
+FIT_LEVELS = 5
 """How many tighter settings (`fit-1`...) the writer tries before a briefing is over its page budget."""
 ACCESSIBLE = "pdf/ua-1"
 """The variant every PDF conforms to; another variant (PDF/A) is written with its identification added."""
