@@ -6,7 +6,8 @@ that know when they are out of date.
   `confirm` command) is built in both editions; every document of every product and audience exists in
   both, and is read back: no token above the audience's clearance in any part of any file, the edition's
   tokens where the view shows text, no English label, dates in the edition's language, `/Lang`, `w:lang`
-  and HTML `lang`.
+  and HTML `lang`. The index pages link each document's other editions; `changes` writes each
+  audience's change memo in every edition, read back the same way.
 - A partly translated copy: the analyst edition shows the source text marked (missing, out of date), the
   executive and public editions of that instrument are withheld, `check --strict` fails on the public
   ones at their lines, and a stale translation is reported at its line.
@@ -247,12 +248,12 @@ def test_every_text_a_view_shows_is_the_editions_translation(tree: Path, built: 
         )
 
 
-@pytest.mark.parametrize("language", EDITIONS)
-def test_no_english_label_and_dates_in_the_editions_language(built: Path, language: str) -> None:
+def english_labels(language: str) -> list[str]:
+    """The catalogue's labels of more than one word that the edition translates: none may be left in it."""
     words = catalogue(language)
     with (LOCALE / "atalaya.pot").open("rb") as handle:
         template = read_po(handle)
-    english = [
+    return [
         message.id
         for message in template
         if isinstance(message.id, str)
@@ -261,16 +262,23 @@ def test_no_english_label_and_dates_in_the_editions_language(built: Path, langua
         and " " in message.id
         and words.gettext(message.id) != message.id
     ]
+
+
+def english_left(text: str, labels: list[str]) -> list[str]:
+    return [label for label in labels if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text)]
+
+
+@pytest.mark.parametrize("language", EDITIONS)
+def test_no_english_label_and_dates_in_the_editions_language(built: Path, language: str) -> None:
+    english = english_labels(language)
     assert english, "the catalogue has labels to look for"
     for audience in ("analyst", "public"):
         for name in (f"canary-mixed.{language}.pdf", f"book.{language}.pdf", f"countries/AR.{language}.pdf"):
             text = " ".join(pdf_parts(built / audience / name)["text"].split())
-            found = [message for message in english if re.search(rf"(?<!\w){re.escape(message)}(?!\w)", text)]
-            assert not found, (name, found[:5])
+            assert not english_left(text, english), (name, english_left(text, english)[:5])
             assert DATES[language] in text, name
         memo = " ".join(docx_text(built / audience / f"canary-mixed.{language}.docx").split())
-        found = [message for message in english if re.search(rf"(?<!\w){re.escape(message)}(?!\w)", memo)]
-        assert not found, found[:5]
+        assert not english_left(memo, english), english_left(memo, english)[:5]
         assert DATES[language] in memo
 
 
@@ -283,9 +291,6 @@ def test_document_language_follows_the_edition(built: Path, language: str) -> No
     html = (built / "public" / f"canary-mixed.{language}.html").read_text(encoding="utf-8")
     assert re.search(rf'<html[^>]* lang="{language}"', html)
     assert f"{language} Oficina" in pdf_parts(built / "public" / f"canary-mixed.{language}.pdf")["metadata"]
-
-
-# === missing and stale translations ======================================================================
 
 
 def test_index_pages_link_each_document_in_its_other_editions(tree: Path, built: Path) -> None:
@@ -308,6 +313,58 @@ def test_index_pages_link_each_document_in_its_other_editions(tree: Path, built:
     public = {name for name, a in corpus.audiences.items() if a.clearance == "public"}
     hrefs = re.findall(r'<a class="edition" href="([^"]+)"', top)
     assert hrefs and {href.split("/")[0] for href in hrefs} <= public
+
+
+def test_change_memos_are_built_in_every_edition(tree: Path, tmp_path: Path) -> None:
+    """`changes` against an earlier edition without canary-mixed's public activity and its internal and
+    restricted objectives: each audience's change memo in es and pt shows what it may see inserted, in the
+    edition's words and as tracked changes, nothing above its clearance and no English label."""
+    previous = tmp_path / "previous"
+    shutil.copytree(tree, previous)
+    path = previous / "instruments" / "canary-mixed.yaml"
+    data = load_file(path).data
+    data["objectives"] = [data["objectives"][0], *data["objectives"][3:]]
+    data["activities"] = data["activities"][1:]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    output = tmp_path / "output"
+    done = run_cli(
+        "changes", "--previous-content", previous, "--content", tree, "--output", output, "-j", "2"
+    )
+    assert done.code == 0, done.stderr
+    corpus = load_corpus(tree)
+    labels = {"es": "Insertado", "pt": "Inserido"}
+    checked = 0
+    for language in EDITIONS:
+        english = english_labels(language)
+        suffix = language.upper()
+        for audience, settings in corpus.audiences.items():
+            pdf, docx = (
+                output / audience / "changes" / f"canary-mixed.{language}.{s}" for s in ("pdf", "docx")
+            )
+            if "activities" not in settings.sections:
+                assert not pdf.exists() or "objectives" in settings.sections
+                continue
+            words = " ".join(pdf_parts(pdf)["text"].split())
+            assert not english_left(words, english), (pdf, english_left(words, english))
+            assert not english_left(" ".join(docx_text(docx).split()), english), docx
+            text = squeeze(words)
+            memo = docx_parts(docx)
+            for where, content in (("pdf", text), *memo.items()):
+                for token in TOKEN.finditer(content):
+                    level = LEVEL[token.group(1)]
+                    assert level_rank(level) <= level_rank(settings.clearance), (token.group(0), where, pdf)
+            assert f"QQACTPUB{suffix}QQ" in text and "ZZACTPUBZZ" not in text, pdf
+            if level_rank(settings.clearance) >= level_rank("internal") and "objectives" in settings.sections:
+                assert f"QQOBJINT{suffix}QQ" in text, pdf
+            assert labels[language].upper() in text.upper(), pdf
+            document = memo["word/document.xml"]
+            assert "<w:ins " in document and f"QQACTPUB{suffix}QQ" in document, docx
+            assert f'w:val="{language}"' in memo["word/styles.xml"]
+            checked += 1
+    assert checked >= 4
+
+
+# === missing and stale translations ======================================================================
 
 
 @pytest.fixture(scope="module")

@@ -267,7 +267,8 @@ def test_templates_write_in_the_template_sets_language(tmp_path: Path, view: Vie
     assert "<title>Timeline of Gamma Southern Defence Accord: 15 dated events from 1985 to 2026<" in english
     spanish = TemplateSet(root, language="es").render("probe.txt.j2", context)
     assert spanish.startswith("Tratado|2 de septiembre de 1947|Fuente única|<svg")
-    assert "<title>Cronología de " in spanish and "marcador hueco" in spanish
+    assert "<title>Gamma Southern Defence Accord, cronología: 15 eventos fechados, de 1985 a 2026<" in spanish
+    assert "marcador hueco" in spanish
 
 
 def test_figures_and_render_do_not_import_each_other_at_call_time() -> None:
