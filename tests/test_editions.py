@@ -509,6 +509,27 @@ def test_confirm_writes_only_the_hashes_and_keeps_the_rest_of_the_file(good_tree
     assert corpus.instruments["alpha-pact"].names["pt"].of is None  # type: ignore[index]
 
 
+def test_confirm_takes_the_line_the_worklist_prints(partial: Path, tmp_path: Path) -> None:
+    """A translator confirms a translation at the line `translations` printed for it (a translation written
+    as a mapping prints the line of its `text`, one below its language key); the rest stays stale."""
+    content = tmp_path / "content"
+    shutil.copytree(partial, content)
+    listed = run_cli("translations", "--content", content, "--language", "pt", "--instrument", "canary-mixed")
+    assert listed.code == 0, listed.stderr
+    stale = re.findall(r"^(\S+):(\d+):\d+: pt stale: ", listed.stdout, flags=re.MULTILINE)
+    assert stale, listed.stdout
+    file, line = stale[0]
+    path = content / "instruments" / "canary-mixed.yaml"
+    assert path.read_text(encoding="utf-8").splitlines()[int(line) - 1].strip().startswith("text:")
+    done = run_cli("confirm", "--content", content, "--language", "pt", f"{path}:{line}")
+    assert done.code == 0, done.stderr
+    again = run_cli("translations", "--content", content, "--language", "pt", "--instrument", "canary-mixed")
+    assert (
+        f"{file}:{line}:" not in again.stdout
+        and len(again.stdout.splitlines()) == len(listed.stdout.splitlines()) - 1
+    )
+
+
 def test_confirm_refuses_without_writing(good_tree: Path, tmp_path: Path) -> None:
     office = good_tree / "office.yaml"
     office.write_text(office.read_text(encoding="utf-8") + "languages: [en, es]\n", encoding="utf-8")

@@ -191,8 +191,8 @@ def confirm(content: Path, languages: tuple[str, ...], places: tuple[str, ...], 
         for shown, lines in chosen.items():
             todo = pending(corpus, shown, languages)
             if lines:
-                todo = [c for c in todo if _line_of(corpus, shown, c.location) in lines]
-                missed = lines - {_line_of(corpus, shown, c.location) for c in todo}
+                todo = [c for c in todo if _lines_of(corpus, shown, c.location) & lines]
+                missed = lines - {line for c in todo for line in _lines_of(corpus, shown, c.location)}
                 if missed:
                     first = min(missed)
                     raise UsageError(
@@ -211,8 +211,11 @@ def confirm(content: Path, languages: tuple[str, ...], places: tuple[str, ...], 
     _run(action)
 
 
-def _line_of(corpus: Corpus, shown: str, location: tuple[str | int, ...]) -> int:
-    return _document(corpus.files[shown], shown).locate(location, key=True)[0]
+def _lines_of(corpus: Corpus, shown: str, location: tuple[str | int, ...]) -> set[int]:
+    """The lines that name a translation: its key's (`es:`) and its value's (`text:` of a mapping on the
+    next line), which is the line `translations` and `check` print."""
+    document = _document(corpus.files[shown], shown)
+    return {document.locate(location, key=True)[0], document.locate(location)[0]}
 
 
 @functools.lru_cache(maxsize=8)
