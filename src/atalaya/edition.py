@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,22 +160,57 @@ def _translated_audience(audience: Audience, edition: str, words: _Words) -> Aud
     return audience.model_copy(update=update)
 
 
+@dataclass(frozen=True)
+class SettingWord:
+    """One of the office's or an audience's words (FROM, the marking, ...) and its translation's state."""
+
+    file: str
+    """`office.yaml` or `audiences.yaml`."""
+    audience: str | None
+    """The audience whose word it is; None for the office's."""
+    field: str
+    source: str
+    given: Translation | None
+    state: str
+    language: str
+    """The edition the translation is into."""
+
+    @property
+    def place(self) -> PathKey:
+        """Where the translation is in its file, or where the source is when there is none yet."""
+        owner = (self.audience,) if self.audience else ()
+        if self.given is None:
+            return (*owner, self.field)
+        return (*owner, "translations", self.language, self.field)
+
+
+def setting_words(corpus: Corpus, edition: str, audiences: Iterable[str]) -> Iterator[SettingWord]:
+    """The office's words, then each audience's, with their translations into `edition`."""
+    office = corpus.office
+    words = office.translations.get(edition)
+    for field in ("name", "publisher"):
+        given = getattr(words, field) if words else None
+        source = getattr(office, field)
+        yield SettingWord("office.yaml", None, field, source, given, state_of(given, source), edition)
+    for name in audiences:
+        audience = corpus.audiences[name]
+        translated = audience.translations.get(edition)
+        for field in AUDIENCE_WORDS:
+            given = getattr(translated, field) if translated else None
+            source = getattr(audience, field)
+            yield SettingWord("audiences.yaml", name, field, source, given, state_of(given, source), edition)
+
+
 def settings_fallbacks(corpus: Corpus, audience: str, edition: str) -> list[str]:
     """The office's and the audience's words without a current translation into `edition` (a document for
     an audience that withholds untranslated text is not built while there are any)."""
     if edition == corpus.office.editions[0]:
         return []
-    missing: list[str] = []
-    office = corpus.office.translations.get(edition)
-    for field in ("name", "publisher"):
-        if state_of(getattr(office, field) if office else None, getattr(corpus.office, field)) != CURRENT:
-            missing.append(f"office.yaml: {field}")
-    given = corpus.audiences[audience].translations.get(edition)
-    for field in AUDIENCE_WORDS:
-        source = getattr(corpus.audiences[audience], field)
-        if state_of(getattr(given, field) if given else None, source) != CURRENT:
-            missing.append(f"audiences.yaml: {audience}.{field}")
-    return missing
+    return [
+        f"{word.file}: {f'{word.audience}.' if word.audience else ''}{word.field}"
+        for word in setting_words(corpus, edition, (audience,))
+        if word.state != CURRENT
+    ]
 
 
 def _translated_instrument(instrument: Instrument, edition: str, words: _Words) -> Instrument:

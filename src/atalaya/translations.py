@@ -13,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .edition import (
-    AUDIENCE_WORDS,
     CURRENT,
     MISSING,
     STALE,
     UNCONFIRMED,
     Translatable,
+    setting_words,
     state_of,
     translatables,
 )
@@ -148,43 +148,16 @@ def _document(corpus: Corpus, instrument_id: str) -> Document | None:
 
 def _settings(corpus: Corpus, language: str, chosen: dict[str, Audience]) -> Iterator[Untranslated]:
     """The office's and the audiences' words without a current translation (every document shows them)."""
-    office_file = _file(corpus, "office.yaml")
-    office = corpus.office
-    given_office = office.translations.get(language)
-    for name in ("name", "publisher"):
-        given = getattr(given_office, name) if given_office else None
-        state = state_of(given, getattr(office, name))
-        if state != CURRENT and chosen:
-            where: PathKey = ("translations", language, name) if given is not None else (name,)
-            line, col = _locate(office_file, where)
-            blocking = tuple(n for n, a in chosen.items() if a.untranslated == "withhold")
-            yield Untranslated(
-                office_file[0], line, col, language, state, getattr(office, name), tuple(chosen), blocking
-            )
-    audiences_file = _file(corpus, "audiences.yaml")
-    for audience_name, audience in chosen.items():
-        given_audience = audience.translations.get(language)
-        for name in AUDIENCE_WORDS:
-            given = getattr(given_audience, name) if given_audience else None
-            state = state_of(given, getattr(audience, name))
-            if state == CURRENT:
-                continue
-            if given is not None:
-                where = (audience_name, "translations", language, name)
-            else:
-                where = (audience_name, name)
-            line, col = _locate(audiences_file, where)
-            blocking = (audience_name,) if audience.untranslated == "withhold" else ()
-            yield Untranslated(
-                audiences_file[0],
-                line,
-                col,
-                language,
-                state,
-                getattr(audience, name),
-                (audience_name,),
-                blocking,
-            )
+    files = {name: _file(corpus, name) for name in ("office.yaml", "audiences.yaml")}
+    withholding = tuple(n for n, a in chosen.items() if a.untranslated == "withhold")
+    for word in setting_words(corpus, language, chosen):
+        if word.state == CURRENT or not chosen:
+            continue
+        file = files[word.file]
+        line, col = _locate(file, word.place)
+        shown_to = (word.audience,) if word.audience else tuple(chosen)
+        blocking = tuple(n for n in shown_to if n in withholding)
+        yield Untranslated(file[0], line, col, language, word.state, word.source, shown_to, blocking)
 
 
 def _file(corpus: Corpus, name: str) -> tuple[str, Document | None]:
