@@ -2,7 +2,8 @@
 
 Without a browser: the routes (index pages, previews, documents, 404 for everything else including path
 traversal), releasability on the canary tree (no canary word above an audience's clearance in its preview
-HTML, PDF or index; an audience not cleared for an instrument gets 404), a save seen within a timeout, a
+HTML, PDF or index; an audience not cleared for an instrument gets 404), the same for every edition of a
+translated tree (a withheld edition has no page), a save seen within a timeout, a
 broken save reported at `file:line:col` (status endpoint and /events) and cleared when fixed, a port in
 use. With headless Chromium (Debian `chromium`, driven by Playwright with the system browser): the page
 reloads itself after a save, keeps its scroll position, and overlays the errors of a broken save.
@@ -284,6 +285,56 @@ def test_previews_hold_only_what_each_audience_may_see(shared: Server) -> None:
                     if rank(level_of(word)) > rank(settings["clearance"])
                 ]
                 assert not above, (audience, name, above)
+
+
+@pytest.mark.slow
+def test_previews_of_every_edition_hold_only_what_each_audience_may_see(tmp_path: Path) -> None:
+    """The translated canary tree (tests/test_editions.py): each edition's preview page, PDF and memo for
+    every audience and document, in the edition's language, with no token above the audience's clearance
+    (the source's `ZZ...ZZ` or the edition's `QQ...ESQQ`); the toolbar offers every edition; an edition
+    withheld until translated has no page."""
+    from test_editions import EDITIONS, LEVEL, TOKEN, translated_tree
+
+    content = translated_tree(tmp_path / "content")
+    rank = ("public", "internal", "restricted").index
+    running = Server("--content", content, "--port", "0").wait_ready()
+    try:
+        for language in EDITIONS:
+            for audience, settings in AUDIENCES.items():
+                for name in CANARY_DOCUMENTS:
+                    page = running.text(f"/{audience}/{name}.{language}.html")
+                    assert re.search(rf'<html[^>]* lang="{language}"', page), (audience, name)
+                    assert all(f'<option value="{tag}"' in page for tag in ("en", *EDITIONS)), page[-3000:]
+                    status, pdf = running.get(f"/{audience}/{name}.{language}.pdf")
+                    assert status == 200 and pdf.startswith(b"%PDF")
+                    status, docx = running.get(f"/{audience}/{name}.{language}.docx")
+                    assert status == 200 and docx.startswith(b"PK")
+                    for where, found in (("html", page), ("pdf", pdf_text(pdf))):
+                        tokens = TOKEN.finditer("".join(found.split()))
+                        above = [
+                            t.group(0)
+                            for t in tokens
+                            if rank(LEVEL[t.group(1)]) > rank(settings["clearance"])
+                        ]
+                        assert not above, (audience, name, language, where, above)
+                    assert re.search(rf"QQ[A-Z]{{6}}{language.upper()}QQ", page), (audience, name)
+                status, _ = running.get(f"/{audience}/canary-secret.{language}.html")
+                assert (status == 404) == (settings["clearance"] == "public")
+            index = running.text("/")
+            assert f'hreflang="{language}"' in index
+        # An edit to the English of a public item leaves its translations stale: the executive and public
+        # editions of that document are withheld (no page), the analyst's shows the English, marked.
+        path = content / "instruments" / "canary-mixed.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace("ZZSUMPUBZZ summary line.", "ZZSUMPUBZZ summary line, revised.", 1), "utf-8"
+        )
+        wait_until(lambda: running.get("/public/canary-mixed.es.html")[0] == 404, "the withheld edition")
+        assert running.get("/public/canary-mixed.html")[0] == 200
+        analyst = running.text("/analyst/canary-mixed.es.html")
+        assert 'class="untranslated"' in analyst and "revised" in analyst
+    finally:
+        running.stop()
 
 
 @pytest.mark.slow
