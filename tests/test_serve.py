@@ -333,6 +333,11 @@ def test_previews_of_every_edition_hold_only_what_each_audience_may_see(tmp_path
         assert running.get("/public/canary-mixed.html")[0] == 200
         analyst = running.text("/analyst/canary-mixed.es.html")
         assert 'class="untranslated"' in analyst and "revised" in analyst
+        assert re.search(r'<option value="es" lang="es" selected>Español</option>', analyst)
+        toolbar = running.text("/public/canary-mixed.html")
+        assert re.search(
+            r'<option value="es" lang="es" disabled>Español \(withheld until translated\)', toolbar
+        )
     finally:
         running.stop()
 

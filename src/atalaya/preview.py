@@ -32,9 +32,10 @@ from typing import Any
 
 from .errors import AtalayaError, Diagnostic, TemplateError, shown_path
 from .formats import Rendered, Writer
+from .i18n import endonym
 from .manifest import Manifest, ManifestEntry
 from .model import Corpus
-from .plan import PREVIEW_FOLDER, InputHasher, Target, Views, all_targets, built_editions, digest
+from .plan import PREVIEW_FOLDER, InputHasher, Target, Views, all_targets, digest
 
 HTML_SUFFIX = ".html"
 INDEX = "index.html"
@@ -294,7 +295,13 @@ class Previewer:
                 for index, face in enumerate(writer.faces)
             }
         )
-        built = built_editions(corpus)
+        # The editions this document has: an edition withheld until translated has no page to switch to.
+        same = (target.product.name, target.subject, target.audience, target.format.name)
+        planned = {
+            t.edition
+            for t in self.state.targets.values()
+            if (t.product.name, t.subject, t.audience, t.format.name) == same
+        }
         toolbar = self._toolbar(
             page=page,
             audience=target.audience,
@@ -304,7 +311,9 @@ class Previewer:
                 for name in product.audiences(corpus, target.subject)
             ],
             edition=target.edition,
-            editions=[(language, language in built) for language in corpus.office.editions],
+            editions=[
+                (language, endonym(language), language in planned) for language in corpus.office.editions
+            ],
             pdf=f"/{target.path}",
             docx=[f"/{t.path}" for t in self.state.targets.values() if _sibling(t, target)],
         )
