@@ -1,8 +1,9 @@
 """Measure the build on the shipped corpus and print the figures and ratios the README reports.
 
 One run, one machine, so the ratios compare like with like (these machines are shared and noisy). Every
-build here is of the briefs on the instruments (`--product brief`); `benchmarks/books.py` measures the
-briefing books and a build of every product:
+build here is of the briefs on the instruments in the source edition (`--product brief --language en`);
+`benchmarks/books.py` measures the briefing books and a build of every product, `benchmarks/editions.py`
+the Spanish and Portuguese editions:
 
     python benchmarks/run.py            # everything, about five minutes on two cores
     python benchmarks/run.py --quick    # skip the 1,000-instrument corpus
@@ -35,9 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = [sys.executable, str(ROOT / "build.py")]
-BRIEFS = ("--product", "brief")
-"""Every build here builds the briefs on the instruments only: `benchmarks/books.py` measures the briefing
-books, and a full build of every product."""
+BRIEFS = ("--product", "brief", "--language", "en")
+"""Every build here builds the briefs on the instruments, in the source edition only: `benchmarks/books.py`
+measures the briefing books and a full build of every product, `benchmarks/editions.py` the other
+editions."""
 
 
 def run(*args: str | Path, cwd: Path = ROOT) -> float:
