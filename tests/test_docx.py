@@ -323,6 +323,8 @@ def test_words_in_the_python_come_from_the_editions_catalogue(views: dict[tuple[
         "Page %(page)s of %(pages)s": "Página %(page)s de %(pages)s",
         "%(audience)s: policy memo": "%(audience)s: memorando",
         "Treaty": "Tratado",
+        "Confidence building": "Fomento de la confianza",
+        "Border security": "Seguridad fronteriza",
     }
     messages = BabelCatalog(locale="es")
     for msgid, msgstr in translated.items():
@@ -344,6 +346,7 @@ def test_words_in_the_python_come_from_the_editions_catalogue(views: dict[tuple[
     properties = document.core_properties
     assert properties.subject == "Analyst: memorando"
     assert properties.category == "Tratado"
+    assert properties.keywords == "Fomento de la confianza, Seguridad fronteriza"
     assert properties.content_status == "RESTRINGIDO"
     assert properties.comments == "RESTRINGIDO. ANALYST FILE"
     assert templates.catalogue.missing == []

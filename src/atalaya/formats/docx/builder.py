@@ -415,7 +415,9 @@ class Builder:
         banner = words.level_label(view.banner)
         subject = words.gettext("%(audience)s: policy memo") % {"audience": view.audience.title}
         properties.subject = plain(subject)
-        properties.keywords = plain(", ".join(view.themes))
+        # The source edition keeps the themes as tags (slugs); another edition names them in its language.
+        themes = view.themes if words.is_source else tuple(words.label(theme) for theme in view.themes)
+        properties.keywords = plain(", ".join(themes))
         properties.category = plain(words.kind_label(view.kind))
         properties.author = office
         properties.last_modified_by = office
