@@ -329,13 +329,14 @@ def cldr_locale(language: str) -> str:
 
 
 def endonym(language: str) -> str:
-    """A language's name in that language, as a reader picking an edition looks for it: `es` -> "español",
-    `pt` -> "português"; an unknown tag is returned as it is."""
+    """A language's name in that language, as a reader picking an edition looks for it in a list: `es` ->
+    "Español", `pt` -> "Português" (CLDR's name, capitalised to stand alone); an unknown tag is returned
+    as it is."""
     try:
-        name = Locale.parse(cldr_locale(language)).language_name
+        name = str(Locale.parse(cldr_locale(language)).language_name or language)
     except (ValueError, LookupError, UnknownLocaleError):
         return language
-    return str(name or language)
+    return name[:1].upper() + name[1:]
 
 
 def po_path(language: str, locale_dir: Path | None = None) -> Path:
