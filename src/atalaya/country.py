@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 from .figures import _f, _text_width, _tick_step, position
 from .i18n import N_, SOURCE_LANGUAGE, Catalogue, catalogue
 from .model import Audience, Corpus, Office, PartialDate, level_rank
-from .select import Item, MemberRow, Period, SourceRef, View, audiences_for, make_view
+from .select import Item, MemberRow, Period, SourceRef, View, audiences_for, listed_countries, make_view
 from .theme import Theme, load_theme
 
 KIND = "country"
@@ -252,6 +252,7 @@ class _Index:
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = weakref.ref(corpus)
         self.by_audience: dict[str, dict[str, tuple[View, ...]]] = {}
+        self.listed: dict[str, set[str]] = {}
         self.lock = threading.Lock()
 
     def views(self, corpus: Corpus, audience: str) -> Mapping[str, tuple[View, ...]]:
@@ -278,17 +279,37 @@ _indexes: dict[int, _Index] = {}
 
 def _views_listing(corpus: Corpus, audience: str) -> Mapping[str, tuple[View, ...]]:
     with _INDEX_LOCK:
-        index = _indexes.get(id(corpus))
-        if index is None or index.corpus() is not corpus:
-            for key in [key for key, kept in _indexes.items() if kept.corpus() is None]:
-                del _indexes[key]
-            index = _indexes[id(corpus)] = _Index(corpus)
+        index = _index(corpus)
     return index.views(corpus, audience)
+
+
+def _index(corpus: Corpus) -> _Index:
+    index = _indexes.get(id(corpus))
+    if index is None or index.corpus() is not corpus:
+        for key in [key for key, kept in _indexes.items() if kept.corpus() is None]:
+            del _indexes[key]
+        index = _indexes[id(corpus)] = _Index(corpus)
+    return index
 
 
 def audiences_of(corpus: Corpus, code: str) -> list[str]:
     """The audiences whose views list the country anywhere (in the audiences' order)."""
-    return [audience for audience in corpus.audiences if code in _views_listing(corpus, audience)]
+    return [audience for audience in corpus.audiences if code in _listed(corpus, audience)]
+
+
+def _listed(corpus: Corpus, audience: str) -> set[str]:
+    """The countries any of the audience's views lists (`select.listed_countries`: no view is made)."""
+    with _INDEX_LOCK:
+        index = _index(corpus)
+    with index.lock:
+        if audience not in index.listed:
+            cleared = corpus.audiences[audience]
+            index.listed[audience] = {
+                code
+                for instrument in corpus.instruments.values()
+                for code in listed_countries(instrument, cleared)
+            }
+        return index.listed[audience]
 
 
 def mention_pattern(corpus: Corpus, code: str) -> re.Pattern[str]:

@@ -16,6 +16,7 @@ releasability of every item is the source item's. Each item shown in the source 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from pydantic import BaseModel
 
 from .load import PathKey
 from .model import Audience, Corpus, Fallback, Instrument, Marked, Member, Note, Office, Partner, Translation
+from .select import visible_to
 
 CURRENT, STALE, UNCONFIRMED, MISSING = "current", "stale", "unconfirmed", "missing"
 
 
+@functools.lru_cache(maxsize=65536)
 def source_hash(text: str) -> str:
     """The short hash a translation records of its source text; re-wrapping the text does not change it."""
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:8]
@@ -95,6 +98,45 @@ def translatables(instrument: Instrument) -> Iterator[Translatable]:
             if entry.role:
                 level = entry.release or default
                 yield Translatable((group, index), entry.role, level, entry.translations, group)
+
+
+def translation_place(text: Translatable, language: str) -> PathKey:
+    """Where a worklist points for the text in `language`: its translation, or for a name or acronym
+    without any, the source name or acronym."""
+    if text.section == "name" and text.translations.get(language) is None:
+        return ("name",) if text.path == ("names",) else ("acronym",)
+    return text.location(language)
+
+
+def translation_places(instrument: Instrument, languages: Iterable[str]) -> Iterator[PathKey]:
+    """Every place `translation_place` may point to in the instrument's file, for `languages`."""
+    chosen = tuple(languages)
+    for text in translatables(instrument):
+        for language in chosen:
+            yield translation_place(text, language)
+
+
+def shows(audience: Audience, text: Translatable) -> bool:
+    """Whether the audience's documents show this text (in the source edition, or translated)."""
+    if not visible_to(audience, text.level):
+        return False
+    if text.section == "name":
+        return True
+    if text.path == ("verification_note",):
+        return audience.show_verification and "key_facts" in audience.sections
+    return text.section in audience.sections
+
+
+def shows_untranslated(instrument: Instrument, audience: Audience, edition: str) -> bool:
+    """Whether any text of the instrument that the audience's documents show lacks a current translation
+    into `edition`. When none does, no view made from the instrument for the audience holds a `Fallback`:
+    the check needs no view and no translated corpus (what makes planning withheld documents cheap)."""
+    for text in translatables(instrument):
+        if not text.required or not shows(audience, text):
+            continue
+        if state_of(text.translations.get(edition), text.source) != CURRENT:
+            return True
+    return False
 
 
 def in_edition(corpus: Corpus, edition: str) -> Corpus:
@@ -213,36 +255,47 @@ def settings_fallbacks(corpus: Corpus, audience: str, edition: str) -> list[str]
     ]
 
 
+ITEM_GROUPS = (
+    "summary",
+    "objectives",
+    "activities",
+    "challenges",
+    "assessment",
+    "recommendations",
+    "timeline",
+    "members",
+    "partners",
+)
+
+
 def _translated_instrument(instrument: Instrument, edition: str, words: _Words) -> Instrument:
-    copy = instrument.model_copy(deep=True)
-    name, copy._name_fallback = words.pick(instrument.name, (instrument.names or {}).get(edition))
-    copy._source_name = instrument.name
-    update: dict[str, Any] = {"name": name}
+    """The instrument with its texts in the edition; only what changes is copied (the items and the
+    status), the rest is shared with the source instrument, which nothing downstream modifies."""
+
+    def translated(item: Marked | Note) -> Any:
+        field = "role" if isinstance(item, Member | Partner) else "text"
+        source = getattr(item, field)
+        copy = item.model_copy()
+        if source is not None:
+            shown, copy._fallback = words.pick(source, item.translations.get(edition))
+            setattr(copy, field, shown)
+        return copy
+
+    update: dict[str, Any] = {
+        group: [translated(i) for i in getattr(instrument, group)] for group in ITEM_GROUPS
+    }
+    name, name_fallback = words.pick(instrument.name, (instrument.names or {}).get(edition))
+    update["name"] = name
     if instrument.acronym:
         given = (instrument.acronyms or {}).get(edition)
         update["acronym"] = words.pick(instrument.acronym, given)[0] if given else instrument.acronym
-    for key, value in update.items():
-        setattr(copy, key, value)
-    for item in _items(copy):
-        field = "role" if isinstance(item, Member | Partner) else "text"
-        source = getattr(item, field)
-        if source is None:
-            continue
-        shown, item._fallback = words.pick(source, item.translations.get(edition))
-        setattr(item, field, shown)
-    return copy
-
-
-def _items(instrument: Instrument) -> Iterator[Marked | Note]:
     if instrument.verification_note is not None:
-        yield instrument.verification_note
+        update["verification_note"] = translated(instrument.verification_note)
     if instrument.status.note is not None:
-        yield instrument.status.note
-    for group in ("summary", "objectives", "activities", "challenges", "assessment", "recommendations"):
-        yield from getattr(instrument, group)
-    yield from instrument.timeline
-    yield from instrument.members
-    yield from instrument.partners
+        update["status"] = instrument.status.model_copy(update={"note": translated(instrument.status.note)})
+    copy = instrument.model_copy(update=update)
+    copy._name_fallback, copy._source_name = name_fallback, instrument.name
+    return copy
 
 
 def fallbacks_in(view: object) -> list[Fallback]:

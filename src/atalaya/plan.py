@@ -265,6 +265,8 @@ class Views:
         self.corpus = corpus
         self.cache: dict[tuple[str, str, str, str], Any] = {}
         self.reasons: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
+        # By (id of a source instrument, audience, edition); the corpus keeps the instruments alive.
+        self.untranslated: dict[tuple[int, str, str], bool] = {}
 
     def get(self, product: Product, subject: str, audience: str, edition: str) -> Any:
         key = (product.name, subject, audience, edition)
@@ -284,11 +286,28 @@ class Views:
         key = (product.name, subject, audience, edition)
         if key not in self.reasons:
             reasons = settings_fallbacks(corpus, audience, edition)
-            count = len(fallbacks_in(self.get(product, subject, audience, edition)))
-            if count:
-                reasons.append(f"{count} text{'s' if count != 1 else ''} of the content")
+            # Most documents show only translated text, which the source instruments tell without a view;
+            # only the others need their view (in the edition's corpus) to count what it would show.
+            if self.may_show_untranslated(product, subject, audience, edition):
+                count = len(fallbacks_in(self.get(product, subject, audience, edition)))
+                if count:
+                    reasons.append(f"{count} text{'s' if count != 1 else ''} of the content")
             self.reasons[key] = tuple(reasons)
         return self.reasons[key]
+
+    def may_show_untranslated(self, product: Product, subject: str, audience: str, edition: str) -> bool:
+        """Whether any instrument the document draws on shows the audience a text without a current
+        translation into `edition` (when not, its view has nothing to count: `edition.shows_untranslated`)."""
+        from .edition import shows_untranslated
+
+        cleared = self.corpus.audiences[audience]
+        for instrument in product.instruments(self.corpus, subject, audience):
+            key = (id(instrument), audience, edition)
+            if key not in self.untranslated:
+                self.untranslated[key] = shows_untranslated(instrument, cleared, edition)
+            if self.untranslated[key]:
+                return True
+        return False
 
 
 class InputHasher:

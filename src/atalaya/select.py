@@ -192,6 +192,22 @@ def audiences_for(corpus: Corpus, instrument: Instrument) -> list[str]:
     return [name for name, audience in corpus.audiences.items() if visible_to(audience, instrument.release)]
 
 
+def listed_countries(instrument: Instrument, audience: Audience) -> set[str]:
+    """The countries the audience's view of the instrument lists as member or partner (`make_view`'s rows),
+    found without making the view."""
+    if not visible_to(audience, instrument.release):
+        return set()
+    listed: set[str] = set()
+    for section in ("members", "partners"):
+        if section in audience.sections:
+            listed.update(
+                entry.country
+                for entry in getattr(instrument, section)
+                if visible_to(audience, entry.release or instrument.release)
+            )
+    return listed
+
+
 def make_view(corpus: Corpus, instrument: Instrument, audience_name: str) -> View:
     audience = corpus.audiences[audience_name]
     if not visible_to(audience, instrument.release):

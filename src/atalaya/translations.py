@@ -19,13 +19,15 @@ from .edition import (
     UNCONFIRMED,
     Translatable,
     setting_words,
+    shows,
     state_of,
     translatables,
+    translation_place,
 )
 from .errors import Diagnostic, Severity
 from .load import Document, PathKey, load_file
-from .model import Audience, Corpus
-from .select import visible_to
+from .model import Audience, Corpus, Instrument
+from .products.brief import instrument_file
 
 _REASONS = {
     MISSING: "has no {language} translation",
@@ -80,17 +82,6 @@ class Worklist:
     """By (language, audience)."""
 
 
-def shows(audience: Audience, text: Translatable) -> bool:
-    """Whether the audience's documents show this text (in the source edition, or translated)."""
-    if not visible_to(audience, text.level):
-        return False
-    if text.section == "name":
-        return True
-    if text.path == ("verification_note",):
-        return audience.show_verification and "key_facts" in audience.sections
-    return text.section in audience.sections
-
-
 def worklist(
     corpus: Corpus,
     *,
@@ -102,7 +93,10 @@ def worklist(
     default), in file order."""
     editions = [e for e in corpus.office.editions[1:] if not languages or e in languages]
     chosen = {n: a for n, a in corpus.audiences.items() if not audiences or n in audiences}
+    withholding = {n for n, a in chosen.items() if a.untranslated == "withhold"}
     result = Worklist()
+    # Which audiences show each text does not depend on the language: worked out once per instrument.
+    shown: dict[str, list[tuple[Translatable, tuple[str, ...]]]] = {}
     for language in editions:
         for name in chosen:
             result.coverage[(language, name)] = Coverage()
@@ -111,14 +105,18 @@ def worklist(
             if subjects and instrument_id not in subjects:
                 continue
             instrument = corpus.instruments[instrument_id]
-            document: Document | None = None
+            if instrument_id not in shown:
+                shown[instrument_id] = [
+                    (text, tuple(n for n, a in chosen.items() if shows(a, text)))
+                    for text in translatables(instrument)
+                ]
+            places = _Places(corpus, instrument)
             found: list[Untranslated] = []
-            for text in translatables(instrument):
-                shown_to = tuple(n for n, a in chosen.items() if shows(a, text))
+            for text, shown_to in shown[instrument_id]:
                 given = text.translations.get(language)
-                state = state_of(given, text.source)
                 if not text.required and given is None:
                     continue
+                state = state_of(given, text.source)
                 for name in shown_to:
                     cover = result.coverage[(language, name)]
                     cover.total += 1
@@ -126,17 +124,33 @@ def worklist(
                     cover.stale += state in (STALE, UNCONFIRMED)
                 if state == CURRENT or not shown_to:
                     continue
-                if document is None:
-                    document = _document(corpus, instrument_id)
-                place = text.location(language)
-                if text.section == "name" and given is None:
-                    place = ("name",) if text.path == ("names",) else ("acronym",)
-                line, col = document.locate(place) if document else (0, 0)
-                blocking = tuple(n for n in shown_to if chosen[n].untranslated == "withhold")
-                file = document.path if document else instrument_id
+                file, (line, col) = places.locate(translation_place(text, language))
+                blocking = tuple(n for n in shown_to if n in withholding)
                 found.append(Untranslated(file, line, col, language, state, text.source, shown_to, blocking))
             result.items.extend(sorted(found, key=lambda item: (item.line, item.col)))
     return result
+
+
+class _Places:
+    """Where an instrument's translations go in its file: from the load (`Instrument._places`), else read
+    from the file again (an instrument made without loading its file)."""
+
+    def __init__(self, corpus: Corpus, instrument: Instrument) -> None:
+        self.corpus = corpus
+        self.instrument = instrument
+        self.file = instrument_file(corpus, instrument.id)
+        self.document: Document | None = None
+        self.read = False
+
+    def locate(self, place: PathKey) -> tuple[str, tuple[int, int]]:
+        known = self.instrument._places.get(place)
+        if known is not None:
+            return self.file, known
+        if not self.read:
+            self.document, self.read = _document(self.corpus, self.instrument.id), True
+        if self.document is None:
+            return self.instrument.id, (0, 0)
+        return self.document.path, self.document.locate(place)
 
 
 def _document(corpus: Corpus, instrument_id: str) -> Document | None:

@@ -163,7 +163,14 @@ def _load_instrument(job: tuple[Path, str], context: _CheckContext) -> _Loaded:
             instrument, doc, context.countries, context.known_ids, context.office, context.today
         ):
             (warnings if diagnostic.severity is Severity.WARNING else errors).append(diagnostic)
-    # Only the validated model and the findings travel back from a worker, not the values and marks.
+    if instrument is not None:
+        from ..edition import translation_places
+
+        instrument._places = {
+            place: doc.locate(place) for place in translation_places(instrument, context.office.editions[1:])
+        }
+    # Only the validated model, the places translations go and the findings travel back from a worker, not
+    # the values and marks.
     return _Loaded(path, shown, instrument, errors, warnings)
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..formats import Format, Rendered, Writer
-    from ..model import Corpus
+    from ..model import Corpus, Instrument
 
 
 class Product(Protocol):
@@ -50,6 +50,12 @@ class Product(Protocol):
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> Any:
         """What `audience` may see of `subject` in `edition`, built through `select`. The view is all a
         document renders, so it is also what the document's input hash covers."""
+        ...
+
+    def instruments(self, corpus: Corpus, subject: str, audience: str) -> Sequence[Instrument]:
+        """The instruments (of the source corpus, and of the last edition's) whose texts the audience's
+        document on `subject` may show: a superset is safe. When none of them shows the audience an
+        untranslated text, no edition of the document is withheld, and no view is needed to know it."""
         ...
 
     def stem(self, subject: str) -> str:

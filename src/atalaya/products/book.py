@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 
 from ..book import BOOK_ID, BookView, book_audiences, make_book_view
 from ..edition import in_edition
+from ..select import audiences_for
 from . import register
 
 if TYPE_CHECKING:
     from ..formats import Format, Rendered, Writer
-    from ..model import Corpus
+    from ..model import Corpus, Instrument
 
 AUDIENCES_FILE = "audiences.yaml"
 
@@ -42,6 +43,9 @@ class BriefingBook:
 
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> BookView:
         return make_book_view(in_edition(corpus, edition), audience)
+
+    def instruments(self, corpus: Corpus, subject: str, audience: str) -> Sequence[Instrument]:
+        return [i for i in corpus.instruments.values() if audience in audiences_for(corpus, i)]
 
     def stem(self, subject: str) -> str:
         return BOOK_ID

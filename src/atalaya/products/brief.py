@@ -17,7 +17,7 @@ from . import register
 
 if TYPE_CHECKING:
     from ..formats import Format, Rendered, Writer
-    from ..model import Corpus
+    from ..model import Corpus, Instrument
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class InstrumentBrief:
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> View:
         corpus = in_edition(corpus, edition)
         return make_view(corpus, corpus.instruments[subject], audience)
+
+    def instruments(self, corpus: Corpus, subject: str, audience: str) -> Sequence[Instrument]:
+        return [corpus.instruments[subject]]
 
     def stem(self, subject: str) -> str:
         return subject

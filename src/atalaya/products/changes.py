@@ -27,7 +27,7 @@ from .brief import instrument_file
 
 if TYPE_CHECKING:
     from ..formats import Format, Rendered, Writer
-    from ..model import Corpus
+    from ..model import Corpus, Instrument
 
 CHANGES_FOLDER = "changes"
 
@@ -64,6 +64,10 @@ class ChangeMemo:
         corpus = in_edition(corpus, edition)
         new = make_view(corpus, corpus.instruments[subject], audience)
         return compare(old_view(corpus, subject, audience), new)
+
+    def instruments(self, corpus: Corpus, subject: str, audience: str) -> Sequence[Instrument]:
+        old = corpus.baseline.instruments.get(subject) if corpus.baseline is not None else None
+        return [corpus.instruments[subject], *([old] if old is not None else [])]
 
     def stem(self, subject: str) -> str:
         return f"{CHANGES_FOLDER}/{subject}"

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from ..country import CountryView, audiences_of, country_codes, make_country_view
 from ..edition import in_edition
+from ..select import audiences_for
 from . import register
 
 if TYPE_CHECKING:
     from ..formats import Format, Rendered, Writer
-    from ..model import Corpus
+    from ..model import Corpus, Instrument
 
 COUNTRIES_FOLDER = "countries"
 COUNTRIES_FILE = "countries.yaml"
@@ -40,6 +41,17 @@ class CountryBrief:
 
     def view(self, corpus: Corpus, subject: str, audience: str, edition: str) -> CountryView:
         return make_country_view(in_edition(corpus, edition), subject, audience, edition)
+
+    def instruments(self, corpus: Corpus, subject: str, audience: str) -> Sequence[Instrument]:
+        return [
+            instrument
+            for instrument in corpus.instruments.values()
+            if (
+                any(row.country == subject for row in instrument.members)
+                or any(row.country == subject for row in instrument.partners)
+            )
+            and audience in audiences_for(corpus, instrument)
+        ]
 
     def stem(self, subject: str) -> str:
         return f"{COUNTRIES_FOLDER}/{subject}"
