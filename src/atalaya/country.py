@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, TypeVar
@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from .figures import _f, _text_width, _tick_step, position
 from .i18n import N_, SOURCE_LANGUAGE, Catalogue, catalogue
-from .model import Audience, Corpus, Office, PartialDate, level_rank
+from .model import Audience, Corpus, Instrument, Office, PartialDate, level_rank
 from .select import Item, MemberRow, Period, SourceRef, View, audiences_for, listed_countries, make_view
 from .theme import Theme, load_theme
 
@@ -253,6 +253,7 @@ class _Index:
         self.corpus = weakref.ref(corpus)
         self.by_audience: dict[str, dict[str, tuple[View, ...]]] = {}
         self.listed: dict[str, set[str]] = {}
+        self.naming: dict[str, list[Instrument]] | None = None
         self.lock = threading.Lock()
 
     def views(self, corpus: Corpus, audience: str) -> Mapping[str, tuple[View, ...]]:
@@ -295,6 +296,21 @@ def _index(corpus: Corpus) -> _Index:
 def audiences_of(corpus: Corpus, code: str) -> list[str]:
     """The audiences whose views list the country anywhere (in the audiences' order)."""
     return [audience for audience in corpus.audiences if code in _listed(corpus, audience)]
+
+
+def instruments_naming(corpus: Corpus, code: str) -> Sequence[Instrument]:
+    """The instruments whose files name the country as member or partner, at any level."""
+    with _INDEX_LOCK:
+        index = _index(corpus)
+    with index.lock:
+        if index.naming is None:
+            naming: dict[str, list[Instrument]] = {}
+            for instrument in corpus.instruments.values():
+                codes = [*(m.country for m in instrument.members), *(p.country for p in instrument.partners)]
+                for named in dict.fromkeys(codes):
+                    naming.setdefault(named, []).append(instrument)
+            index.naming = naming
+        return index.naming.get(code, [])
 
 
 def _listed(corpus: Corpus, audience: str) -> set[str]:

@@ -109,11 +109,13 @@ def translation_place(text: Translatable, language: str) -> PathKey:
 
 
 def translation_places(instrument: Instrument, languages: Iterable[str]) -> Iterator[PathKey]:
-    """Every place `translation_place` may point to in the instrument's file, for `languages`."""
+    """The places a worklist of `languages` points to in the instrument's file: those of the texts
+    without a current translation."""
     chosen = tuple(languages)
     for text in translatables(instrument):
         for language in chosen:
-            yield translation_place(text, language)
+            if state_of(text.translations.get(language), text.source) != CURRENT:
+                yield translation_place(text, language)
 
 
 def shows(audience: Audience, text: Translatable) -> bool:

@@ -27,7 +27,6 @@ from .edition import (
 from .errors import Diagnostic, Severity
 from .load import Document, PathKey, load_file
 from .model import Audience, Corpus, Instrument
-from .products.brief import instrument_file
 
 _REASONS = {
     MISSING: "has no {language} translation",
@@ -97,6 +96,7 @@ def worklist(
     result = Worklist()
     # Which audiences show each text does not depend on the language: worked out once per instrument.
     shown: dict[str, list[tuple[Translatable, tuple[str, ...]]]] = {}
+    files = {path.stem: name for name, path in corpus.files.items() if path.parent.name == "instruments"}
     for language in editions:
         for name in chosen:
             result.coverage[(language, name)] = Coverage()
@@ -110,7 +110,7 @@ def worklist(
                     (text, tuple(n for n, a in chosen.items() if shows(a, text)))
                     for text in translatables(instrument)
                 ]
-            places = _Places(corpus, instrument)
+            places = _Places(corpus, instrument, files.get(instrument_id, instrument_id))
             found: list[Untranslated] = []
             for text, shown_to in shown[instrument_id]:
                 given = text.translations.get(language)
@@ -135,10 +135,10 @@ class _Places:
     """Where an instrument's translations go in its file: from the load (`Instrument._places`), else read
     from the file again (an instrument made without loading its file)."""
 
-    def __init__(self, corpus: Corpus, instrument: Instrument) -> None:
+    def __init__(self, corpus: Corpus, instrument: Instrument, file: str) -> None:
         self.corpus = corpus
         self.instrument = instrument
-        self.file = instrument_file(corpus, instrument.id)
+        self.file = file
         self.document: Document | None = None
         self.read = False
 

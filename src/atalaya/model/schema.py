@@ -255,8 +255,9 @@ class Instrument(BaseModel):
     _source_name: str | None = PrivateAttr(default=None)
     """In another edition's corpus, the name in the source language (what `names` translate)."""
     _places: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
-    """Line and column, in its file, of where each text's translation into each edition is or would go
-    (`edition.translation_places`): the translators' worklist names them without reading the file again."""
+    """Line and column, in its file, of where each untranslated text's translation into each edition is
+    or would go (`edition.translation_places`): the translators' worklist names them without reading the
+    file again."""
 
 
 class CountryNames(BaseModel):

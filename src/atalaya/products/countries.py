@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..country import CountryView, audiences_of, country_codes, make_country_view
+from ..country import CountryView, audiences_of, country_codes, instruments_naming, make_country_view
 from ..edition import in_edition
 from ..select import audiences_for
 from . import register
@@ -43,15 +43,7 @@ class CountryBrief:
         return make_country_view(in_edition(corpus, edition), subject, audience, edition)
 
     def instruments(self, corpus: Corpus, subject: str, audience: str) -> Sequence[Instrument]:
-        return [
-            instrument
-            for instrument in corpus.instruments.values()
-            if (
-                any(row.country == subject for row in instrument.members)
-                or any(row.country == subject for row in instrument.partners)
-            )
-            and audience in audiences_for(corpus, instrument)
-        ]
+        return [i for i in instruments_naming(corpus, subject) if audience in audiences_for(corpus, i)]
 
     def stem(self, subject: str) -> str:
         return f"{COUNTRIES_FOLDER}/{subject}"
