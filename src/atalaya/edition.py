@@ -129,16 +129,16 @@ def shows(audience: Audience, text: Translatable) -> bool:
     return text.section in audience.sections
 
 
-def shows_untranslated(instrument: Instrument, audience: Audience, edition: str) -> bool:
-    """Whether any text of the instrument that the audience's documents show lacks a current translation
-    into `edition`. When none does, no view made from the instrument for the audience holds a `Fallback`:
-    the check needs no view and no translated corpus (what makes planning withheld documents cheap)."""
-    for text in translatables(instrument):
-        if not text.required or not shows(audience, text):
-            continue
-        if state_of(text.translations.get(edition), text.source) != CURRENT:
-            return True
-    return False
+def untranslated_texts(instrument: Instrument, edition: str) -> list[Translatable]:
+    """The instrument's texts that an edition would show in the source language (no current translation).
+    When an audience's documents show none of them (`shows`), no view made from the instrument for the
+    audience holds a `Fallback`: planning which documents are withheld needs no view and no translated
+    corpus for them."""
+    return [
+        text
+        for text in translatables(instrument)
+        if text.required and state_of(text.translations.get(edition), text.source) != CURRENT
+    ]
 
 
 def in_edition(corpus: Corpus, edition: str) -> Corpus:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -29,6 +29,9 @@ from . import __version__
 from .formats import Format, all_formats
 from .model import Corpus
 from .products import Product, all_products
+
+if TYPE_CHECKING:
+    from .edition import Translatable
 
 # Templates that no document renders (the index pages): left out of every document's input hash.
 INDEX_TEMPLATE = "index.html.j2"
@@ -265,8 +268,8 @@ class Views:
         self.corpus = corpus
         self.cache: dict[tuple[str, str, str, str], Any] = {}
         self.reasons: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
-        # By (id of a source instrument, audience, edition); the corpus keeps the instruments alive.
-        self.untranslated: dict[tuple[int, str, str], bool] = {}
+        # By (id of a source instrument, edition); the corpus keeps the instruments alive.
+        self.untranslated: dict[tuple[int, str], list[Translatable]] = {}
 
     def get(self, product: Product, subject: str, audience: str, edition: str) -> Any:
         key = (product.name, subject, audience, edition)
@@ -297,15 +300,15 @@ class Views:
 
     def may_show_untranslated(self, product: Product, subject: str, audience: str, edition: str) -> bool:
         """Whether any instrument the document draws on shows the audience a text without a current
-        translation into `edition` (when not, its view has nothing to count: `edition.shows_untranslated`)."""
-        from .edition import shows_untranslated
+        translation into `edition` (when not, its view has nothing to count: `edition.untranslated_texts`)."""
+        from .edition import shows, untranslated_texts
 
         cleared = self.corpus.audiences[audience]
         for instrument in product.instruments(self.corpus, subject, audience):
-            key = (id(instrument), audience, edition)
+            key = (id(instrument), edition)
             if key not in self.untranslated:
-                self.untranslated[key] = shows_untranslated(instrument, cleared, edition)
-            if self.untranslated[key]:
+                self.untranslated[key] = untranslated_texts(instrument, edition)
+            if any(shows(cleared, text) for text in self.untranslated[key]):
                 return True
         return False
 
