@@ -337,7 +337,7 @@ def _standalone_render(content: Path, work: Path) -> tuple[float, float]:
     """(the one briefing built alone by the command line, median of 3; its render in a warm writer in this
     process, layout and write, median of 3)."""
     out = work / "standalone"
-    command = [
+    command: list[str | Path] = [
         "--content",
         content,
         "--output",
@@ -471,11 +471,41 @@ def serve_latency(work: Path) -> dict[str, float]:
     }
 
 
+def at_scale(work: Path) -> dict[str, float]:
+    """`check` and `list` on a generated corpus of 1,000 instruments, and a no-op of its public memos."""
+    figures: dict[str, float] = {}
+    big = generated_corpus(work / "big", 1000)
+    for name in ("check", "list"):
+        seconds = run(name, "--content", big)
+        figures[f"{name}_1000"] = seconds
+        print(f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)")
+    public_memos = (
+        "build",
+        *BRIEFS,
+        "--content",
+        big,
+        "--output",
+        work / "big-out",
+        "--audience",
+        "public",
+    )
+    built = run(*public_memos, "--format", "docx", "--quiet")
+    seconds = run(*public_memos, "--format", "docx", "--quiet")
+    figures["noop_1000"] = seconds
+    print(
+        f"no-op at 1,000 instruments (public memos, 1,000 targets): {seconds:.2f} s (first build {built:.1f} s)"
+    )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="skip the 1,000-instrument corpus")
+    parser.add_argument(
+        "--scale", action="store_true", help="measure only the 1,000-instrument corpus (check, list, no-op)"
+    )
     parser.add_argument(
         "--text-cost",
         action="store_true",
@@ -489,6 +519,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="atalaya-bench-"))
     if args.serve:
         figures.update(serve_latency(work))
+        print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    if args.scale:
+        figures.update(at_scale(work))
         print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
         shutil.rmtree(work, ignore_errors=True)
         return
@@ -574,27 +609,7 @@ def main() -> None:
     )
 
     if not args.quick:
-        big = generated_corpus(work / "big", 1000)
-        for name in ("check", "list"):
-            seconds = run(name, "--content", big)
-            print(
-                f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)"
-            )
-        public_memos = (
-            "build",
-            *BRIEFS,
-            "--content",
-            big,
-            "--output",
-            work / "big-out",
-            "--audience",
-            "public",
-        )
-        built = run(*public_memos, "--format", "docx", "--quiet")
-        seconds = run(*public_memos, "--format", "docx", "--quiet")
-        print(
-            f"no-op at 1,000 instruments (public memos, 1,000 targets): {seconds:.2f} s (first build {built:.1f} s)"
-        )
+        figures.update(at_scale(work))
     figures.update(text_cost(work))
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
     shutil.rmtree(work, ignore_errors=True)
