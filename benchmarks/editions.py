@@ -5,8 +5,8 @@ In one run, one machine (so the ratios compare like with like):
 - each edition's briefs (every instrument, every audience, both formats) built alone at -j2 into a fresh
   output folder: seconds, documents, and the ratio to the source edition's; then all three together;
 - planning: a no-op rebuild of all three editions' briefs (every input hashed, nothing rendered) against a
-  no-op of the source edition's alone (the other editions' views are made from translated corpora, and
-  the executive and public ones are walked for untranslated text);
+  no-op of the source edition's alone (there the other editions are planned from the source instruments'
+  translations: a view is made only for a document that may show untranslated text);
 - one edit to one public item's English source: the documents it rebuilds (the source edition's, and the
   other editions' of the analyst and staff audiences, which now show the English, marked) and the ones
   withheld (the executive and public editions, until the translation is confirmed again);
