@@ -91,8 +91,9 @@ def get(name: str) -> Product:
 
 
 def all_products() -> tuple[Product, ...]:
+    """Every product, in name order (whichever module happened to be imported first)."""
     _load_builtins()
-    return tuple(_REGISTRY.values())
+    return tuple(sorted(_REGISTRY.values(), key=lambda product: product.name))
 
 
 def of_command(command: str) -> tuple[str, ...]:
