@@ -270,6 +270,7 @@ class Views:
         self.reasons: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
         # By (id of a source instrument, edition); the corpus keeps the instruments alive.
         self.untranslated: dict[tuple[int, str], list[Translatable]] = {}
+        self.shows_untranslated: dict[tuple[int, str, str], bool] = {}
 
     def get(self, product: Product, subject: str, audience: str, edition: str) -> Any:
         key = (product.name, subject, audience, edition)
@@ -308,7 +309,11 @@ class Views:
             key = (id(instrument), edition)
             if key not in self.untranslated:
                 self.untranslated[key] = untranslated_texts(instrument, edition)
-            if any(shows(cleared, text) for text in self.untranslated[key]):
+            shown_key = (*key, audience)
+            if shown_key not in self.shows_untranslated:
+                texts = self.untranslated[key]
+                self.shows_untranslated[shown_key] = any(shows(cleared, text) for text in texts)
+            if self.shows_untranslated[shown_key]:
                 return True
         return False
 
