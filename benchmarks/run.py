@@ -479,6 +479,24 @@ def at_scale(work: Path) -> dict[str, float]:
         seconds = run(name, "--content", big)
         figures[f"{name}_1000"] = seconds
         print(f"{name} at 1,000 instruments: {seconds:6.2f} s ({seconds:.2f} ms per instrument; target <= 3)")
+    # The same files with the office naming its source language only: what planning the other editions
+    # adds, and what reading files that carry their translations costs by itself.
+    source_only = work / "big-source-only"
+    shutil.copytree(big, source_only)
+    office = source_only / "office.yaml"
+    office.write_text(
+        re.sub(r"(?m)^languages: .*$", "languages: [en]", office.read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
+    megabytes = sum(path.stat().st_size for path in (big / "instruments").glob("*.yaml")) / 1e6
+    for name in ("check", "list"):
+        seconds = run(name, "--content", source_only)
+        figures[f"{name}_1000_source_only"] = seconds
+        print(
+            f"{name} at 1,000 instruments, source edition only: {seconds:6.2f} s "
+            f"(three editions / source only = {figures[f'{name}_1000'] / seconds:.2f}; "
+            f"{seconds / megabytes:.2f} s per MB of instrument files, {megabytes:.1f} MB)"
+        )
     public_memos = (
         "build",
         *BRIEFS,
