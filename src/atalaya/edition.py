@@ -25,7 +25,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from .load import PathKey
-from .model import Audience, Corpus, Fallback, Instrument, Marked, Member, Note, Office, Partner, Translation
+from .model import (
+    MARKED_GROUPS,
+    Audience,
+    Corpus,
+    Fallback,
+    Instrument,
+    Marked,
+    Member,
+    Note,
+    Office,
+    Partner,
+    Translation,
+)
 from .select import visible_to
 
 CURRENT, STALE, UNCONFIRMED, MISSING = "current", "stale", "unconfirmed", "missing"
@@ -257,19 +269,6 @@ def settings_fallbacks(corpus: Corpus, audience: str, edition: str) -> list[str]
     ]
 
 
-ITEM_GROUPS = (
-    "summary",
-    "objectives",
-    "activities",
-    "challenges",
-    "assessment",
-    "recommendations",
-    "timeline",
-    "members",
-    "partners",
-)
-
-
 def _translated_instrument(instrument: Instrument, edition: str, words: _Words) -> Instrument:
     """The instrument with its texts in the edition; only what changes is copied (the items and the
     status), the rest is shared with the source instrument, which nothing downstream modifies."""
@@ -284,7 +283,7 @@ def _translated_instrument(instrument: Instrument, edition: str, words: _Words) 
         return copy
 
     update: dict[str, Any] = {
-        group: [translated(i) for i in getattr(instrument, group)] for group in ITEM_GROUPS
+        group: [translated(i) for i in getattr(instrument, group)] for group in MARKED_GROUPS
     }
     name, name_fallback = words.pick(instrument.name, (instrument.names or {}).get(edition))
     update["name"] = name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .edition import (
     CURRENT,
@@ -96,7 +97,9 @@ def worklist(
     result = Worklist()
     # Which audiences show each text does not depend on the language: worked out once per instrument.
     shown: dict[str, list[tuple[Translatable, tuple[str, ...]]]] = {}
-    files = {path.stem: name for name, path in corpus.files.items() if path.parent.name == "instruments"}
+    files = {
+        path.stem: (name, path) for name, path in corpus.files.items() if path.parent.name == "instruments"
+    }
     for language in editions:
         for name in chosen:
             result.coverage[(language, name)] = Coverage()
@@ -110,7 +113,7 @@ def worklist(
                     (text, tuple(n for n, a in chosen.items() if shows(a, text)))
                     for text in translatables(instrument)
                 ]
-            places = _Places(corpus, instrument, files.get(instrument_id, instrument_id))
+            places = _Places(instrument, *files.get(instrument_id, (instrument_id, None)))
             found: list[Untranslated] = []
             for text, shown_to in shown[instrument_id]:
                 given = text.translations.get(language)
@@ -135,29 +138,21 @@ class _Places:
     """Where an instrument's translations go in its file: from the load (`Instrument._places`), else read
     from the file again (an instrument made without loading its file)."""
 
-    def __init__(self, corpus: Corpus, instrument: Instrument, file: str) -> None:
-        self.corpus = corpus
+    def __init__(self, instrument: Instrument, shown: str, path: Path | None) -> None:
         self.instrument = instrument
-        self.file = file
+        self.shown = shown
+        self.path = path
         self.document: Document | None = None
-        self.read = False
 
     def locate(self, place: PathKey) -> tuple[str, tuple[int, int]]:
         known = self.instrument._places.get(place)
         if known is not None:
-            return self.file, known
-        if not self.read:
-            self.document, self.read = _document(self.corpus, self.instrument.id), True
+            return self.shown, known
+        if self.path is None:
+            return self.shown, (0, 0)
         if self.document is None:
-            return self.instrument.id, (0, 0)
-        return self.document.path, self.document.locate(place)
-
-
-def _document(corpus: Corpus, instrument_id: str) -> Document | None:
-    for shown, path in corpus.files.items():
-        if path.parent.name == "instruments" and path.stem == instrument_id:
-            return load_file(path, shown)
-    return None
+            self.document = load_file(self.path, self.shown)
+        return self.shown, self.document.locate(place)
 
 
 def _settings(corpus: Corpus, language: str, chosen: dict[str, Audience]) -> Iterator[Untranslated]:
